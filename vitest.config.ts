@@ -1,0 +1,64 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Local servers (Postgres behind the WebSocket proxy, the IRIS sandbox) are started once per run by the global
+// setup files and reach the Worker through bindings built from the values they provide().
+const globalSetup: string[] = [];
+
+export default defineConfig({
+  test: {
+    globalSetup,
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ...testBindings(inject),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "worker",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/sandbox/**", "test/harness/**"],
+        },
+      },
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/sandbox/**/*.test.ts"],
+        },
+      },
+    ],
+  },
+});
+
+function testBindings(inject: (key: string) => unknown): Record<string, string> {
+  const value = (key: string): string | undefined => {
+    try {
+      const v = inject(key);
+      return typeof v === "string" ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const bindings: Record<string, string> = {
+    IRIS_API_KEY: "test-iris-key",
+    ADMIN_API_TOKEN: "test-admin-token",
+    PORTAL_API_TOKEN: "test-portal-token",
+    IRIS_WEBHOOK_SECRET: "test-webhook-secret",
+  };
+  const proxy = value("pgProxy");
+  if (proxy) bindings.NEON_WS_PROXY = proxy;
+  const databaseUrl = value("databaseUrl");
+  if (databaseUrl) bindings.DATABASE_URL = databaseUrl;
+  const sandbox = value("sandboxUrl");
+  if (sandbox) bindings.IRIS_BASE_URL = `${sandbox}/api/v1`;
+  const sandboxKey = value("sandboxApiKey");
+  if (sandboxKey) bindings.IRIS_API_KEY = sandboxKey;
+  return bindings;
+}
