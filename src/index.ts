@@ -1,4 +1,9 @@
-import { Hono } from "hono";
-const app = new Hono();
-app.get("/health", (c) => c.json({ status: "ok" }));
-export default { fetch: app.fetch } satisfies ExportedHandler;
+import { createApp } from "./app.ts";
+
+export { CircuitBreaker } from "./breaker/circuit-breaker.ts";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;
