@@ -25,7 +25,9 @@ interface OptionalBindings {
   /** Set by test pools only: where a test asks for a fresh database. */
   TEST_DATABASE_HARNESS_URL?: string;
 }
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging with the generated Env
 interface Env extends OptionalBindings {}
 declare namespace Cloudflare {
-  interface Env extends OptionalBindings {}
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging with the generated Env
+interface Env extends OptionalBindings {}
 }

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { AppEnv } from "./app.ts";
-import { BreakerClient } from "./breaker/breaker-client.ts";
+import type { BreakerClient } from "./breaker/breaker-client.ts";
 import { type IrisHttp, createIrisHttp } from "./iris/iris-http.ts";
 import { jsonLogger } from "./resilience/log.ts";
 

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { BreakerClient, upstreamName } from "../breaker/breaker-client.ts";
+import type { CircuitBreaker } from "../breaker/circuit-breaker.ts";
 import type { Config } from "../config.ts";
 import type { Clock } from "../resilience/clock.ts";
 import type { Logger } from "../resilience/log.ts";
@@ -23,7 +24,7 @@ export interface IrisHttp {
 
 export interface IrisHttpOptions {
   config: Config;
-  namespace: DurableObjectNamespace<import("../breaker/circuit-breaker.ts").CircuitBreaker>;
+  namespace: DurableObjectNamespace<CircuitBreaker>;
   clock: Clock;
   random: () => number;
   log: Logger;
