@@ -57,7 +57,10 @@ function testBindings(inject: (key: string) => unknown): Record<string, string> 
   const databaseUrl = value("databaseUrl");
   if (databaseUrl) bindings.DATABASE_URL = databaseUrl;
   const sandbox = value("sandboxUrl");
-  if (sandbox) bindings.IRIS_BASE_URL = `${sandbox}/api/v1`;
+  if (sandbox) {
+    bindings.IRIS_BASE_URL = `${sandbox}/api/v1`;
+    bindings.TEST_SANDBOX_URL = sandbox;
+  }
   const sandboxKey = value("sandboxApiKey");
   if (sandboxKey) bindings.IRIS_API_KEY = sandboxKey;
   return bindings;

@@ -24,6 +24,8 @@ interface OptionalBindings {
   SYNC_MERCHANTS_PER_PAGE?: string;
   /** Set by test pools only: where a test asks for a fresh database. */
   TEST_DATABASE_HARNESS_URL?: string;
+  /** Set by test pools only: the IRIS sandbox's root, where a test asks for its own instance. */
+  TEST_SANDBOX_URL?: string;
 }
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging with the generated Env
 interface Env extends OptionalBindings {}
