@@ -98,6 +98,9 @@ export const residualSummaries = pgTable(
     sumBps: ratio("sum_bps"),
     sumAgentNet: money("sum_agent_net"),
     modified: timestamptz("modified"),
+    // The report version (`modified`) whose merchant rows were last replaced in full; lets an incremental run
+    // skip processor-months that were not restated since.
+    rowsSyncedFor: timestamptz("rows_synced_for"),
     syncedAt: timestamptz("synced_at").notNull().defaultNow(),
   },
   (t) => [
@@ -221,16 +224,46 @@ export const syncUnits = pgTable(
     unitKey: text("unit_key").notNull(),
     params: jsonb("params").$type<Record<string, unknown>>().notNull().default({}),
     status: text("status").$type<SyncUnitStatus>().notNull().default("pending"),
+    // Bumped by every claim; it is the claim's fencing token, so a holder whose lease expired cannot commit.
     attempts: integer("attempts").notNull().default(0),
     error: text("error"),
+    // Where a unit interrupted between invocations resumes; written in the transaction of the rows it covers.
+    checkpoint: jsonb("checkpoint").$type<Record<string, unknown>>(),
+    // A running unit whose lease has passed is presumed dead (its worker was killed) and may be claimed again.
+    leaseUntil: timestamptz("lease_until"),
+    // When a queue message was last sent for the unit; null while it waits for `after_stream`.
+    enqueuedAt: timestamptz("enqueued_at"),
+    // The unit may start only after this stream of the same run has finished.
+    afterStream: text("after_stream"),
+    startedAt: timestamptz("started_at"),
+    finishedAt: timestamptz("finished_at"),
     createdAt: timestamptz("created_at").notNull().defaultNow(),
     updatedAt: timestamptz("updated_at").notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex("sync_units_run_unit_key_idx").on(t.runId, t.unitKey),
     index("sync_units_run_status_idx").on(t.runId, t.status),
+    // The sweep's search for lost messages and dead workers.
+    index("sync_units_open_idx")
+      .on(t.status, t.enqueuedAt)
+      .where(sql.raw(`status in ('pending', 'running')`)),
     check("sync_units_status_check", oneOf("status", SYNC_UNIT_STATUSES)),
   ],
+);
+
+// Pages a unit fetched in earlier invocations, held until its last page arrives so that the rows they belong to
+// (a processor-month, a merchant's batches) are replaced in one transaction, never half.
+export const syncUnitPages = pgTable(
+  "sync_unit_pages",
+  {
+    unitId: bigint("unit_id", { mode: "number" })
+      .notNull()
+      .references(() => syncUnits.id, { onDelete: "cascade" }),
+    page: integer("page").notNull(),
+    rows: jsonb("rows").$type<Record<string, unknown>[]>().notNull(),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ name: "sync_unit_pages_pkey", columns: [t.unitId, t.page] })],
 );
 
 export const syncState = pgTable("sync_state", {
@@ -275,6 +308,7 @@ export type SyncRunStreamRow = typeof syncRunStreams.$inferSelect;
 export type NewSyncRunStream = typeof syncRunStreams.$inferInsert;
 export type SyncUnitRow = typeof syncUnits.$inferSelect;
 export type NewSyncUnit = typeof syncUnits.$inferInsert;
+export type SyncUnitPageRow = typeof syncUnitPages.$inferSelect;
 export type SyncStateRow = typeof syncState.$inferSelect;
 export type NewSyncState = typeof syncState.$inferInsert;
 export type WebhookEventRow = typeof webhookEvents.$inferSelect;
