@@ -78,7 +78,8 @@ export class SandboxServer {
       rateLimitPerMinute: settings.rateLimitPerMinute,
       rateLimitWindowMs: settings.rateLimitWindowMs,
       webhook: settings.webhook,
-      nowMs: settings.nowMs ?? this.clock(),
+      // Real time even when a test injects a clock: the injected clock only measures elapsed time.
+      nowMs: settings.nowMs ?? Date.now(),
       utcOffsetMinutes: settings.utcOffsetMinutes,
       clock: this.clock,
       log: this.log,
@@ -233,7 +234,7 @@ export class SandboxServer {
       return finish(429, JSON.stringify({ message: "Too Many Attempts." }), {
         ...rateHeaders(0),
         "Retry-After": String(limit.retryAfterSeconds),
-        "X-RateLimit-Reset": String(Math.ceil(this.clock() / 1000) + (limit.retryAfterSeconds ?? 0)),
+        "X-RateLimit-Reset": String(Math.ceil(Date.now() / 1000) + (limit.retryAfterSeconds ?? 0)),
       });
     }
     const headers = rateHeaders(limit.remaining);

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the sandbox's JSON answers are checked by assertions and schemas here, not by static types */
 // The sandbox against IRIS's own OpenAPI document: every endpoint the sync reads answers in the documented shape
 // (strictly: no invented fields, none missing) and rejects what the spec does not allow. The spec lives outside
 // the repository (../shared/iris); where it is absent these tests are skipped, not failed.

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the sandbox's JSON answers are checked by assertions and schemas here, not by static types */
 // Turns response schemas of IRIS's OpenAPI 3.0 document into strict JSON Schemas for Ajv:
 // $refs inlined, allOf of objects merged, OpenAPI-only keywords dropped, `nullable` honoured, and - to catch
 // invented or missing fields - every object that lists properties gets additionalProperties: false and all

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the sandbox's JSON answers are checked by assertions and schemas here, not by static types */
 // Small helpers shared by the sandbox's own tests.
 
 import { createServer, type IncomingMessage, type Server } from "node:http";
