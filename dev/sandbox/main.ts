@@ -53,7 +53,10 @@ if (values["duplicate-rate"]) options.webhookDuplicateRate = Number(values["dupl
 if (values.now) options.now = values.now;
 
 const started = Date.now();
-const sandbox = await startSandbox(options);
+const sandbox = await startSandbox(options).catch((error: unknown) => {
+  console.error(`sandbox: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
 console.log(
   `IRIS sandbox listening on ${sandbox.url} (API ${sandbox.url}/api/v1, control ${sandbox.url}/_control, ` +
     `X-API-KEY ${sandbox.apiKey}, size ${values.size}, seed ${values.seed}, faults ${values.faults}) ` +

@@ -264,7 +264,7 @@ export class SandboxServer {
       case "drop":
         return "drop";
       case "outage":
-        return { status: 503, body: JSON.stringify({ message: "Service Unavailable" }), headers: { "Retry-After": "60" }, contentType: "application/json" };
+        return { status: 503, body: JSON.stringify({ message: "Service Unavailable" }), headers: {}, contentType: "application/json" };
       case "burst":
         return {
           status: 429,
