@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 
 // Local servers (Postgres behind the WebSocket proxy, the IRIS sandbox) are started once per run by the global
 // setup files and reach the Worker through bindings built from the values they provide().
-const globalSetup: string[] = [];
+const globalSetup: string[] = ["./test/harness/postgres-setup.ts"];
 
 export default defineConfig({
   test: {
@@ -56,6 +56,8 @@ function testBindings(inject: (key: string) => unknown): Record<string, string> 
   if (proxy) bindings.NEON_WS_PROXY = proxy;
   const databaseUrl = value("databaseUrl");
   if (databaseUrl) bindings.DATABASE_URL = databaseUrl;
+  const databaseHarness = value("databaseHarnessUrl");
+  if (databaseHarness) bindings.TEST_DATABASE_HARNESS_URL = databaseHarness;
   const sandbox = value("sandboxUrl");
   if (sandbox) {
     bindings.IRIS_BASE_URL = `${sandbox}/api/v1`;
