@@ -102,7 +102,8 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Runn
         // Another process can grab the port between the probe and the server's bind.
         const portTaken = recent.some((line) => /could not (bind|create any TCP)|address already in use/i.test(line));
         if (!portTaken || attempt >= START_ATTEMPTS) {
-          throw new Error(`PostgreSQL failed to start in ${dataDir}:\n${recent.join("\n")}`);
+          const hint = ephemeral ? "" : `\n(a cluster whose first initialisation was interrupted cannot start; remove ${dataDir} to recreate it)`;
+          throw new Error(`PostgreSQL failed to start in ${dataDir}:\n${recent.join("\n")}${hint}`);
         }
         log(`port ${port} was taken while starting; retrying on another`);
       }
