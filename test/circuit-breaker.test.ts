@@ -27,7 +27,7 @@ describe("the circuit-breaker Durable Object", () => {
     await openCircuit(client(upstream, clock));
     const stub = env.CIRCUIT_BREAKER.get(env.CIRCUIT_BREAKER.idFromName(upstream));
     await evictDurableObject(stub);
-    const view = await stub.snapshot(upstream, clock.now());
+    const view = await stub.snapshot({ upstream, now: clock.now() });
     expect(view.status).toBe("open");
     expect(view.counters.openEvents).toBe(1);
     expect(view.counters.failures).toBe(2);
@@ -39,7 +39,7 @@ describe("the circuit-breaker Durable Object", () => {
     await openCircuit(client(upstream, clock));
     // A second stub, built from a fresh id lookup, stands for another isolate.
     const otherIsolate = env.CIRCUIT_BREAKER.get(env.CIRCUIT_BREAKER.idFromName(upstream));
-    const decision = await otherIsolate.acquire(upstream, clock.now(), settings);
+    const decision = await otherIsolate.acquire({ upstream, now: clock.now() }, settings);
     expect(decision.allowed).toBe(false);
   });
 

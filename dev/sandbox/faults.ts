@@ -19,6 +19,12 @@ export interface FaultSettings {
   latencyMs?: { min: number; max: number };
   /** Every request answers 503. */
   outage: boolean;
+  /**
+   * What the next requests do, in order, before the rates above apply again: "ok", "hang", "drop", "malformed",
+   * a status such as "500" or "503", or "429:<retry-after seconds>". Lets a test say exactly "fail twice, then
+   * answer" without depending on the seed.
+   */
+  script?: string[];
 }
 
 export type FaultProfileName = "none" | "chaos" | "flaky" | "outage";
@@ -95,6 +101,11 @@ export function resolveFaults(input: unknown): FaultSettings {
     if (!Number.isInteger(retryAfter) || (retryAfter as number) < 0) throw new Error("faults.rateLimitBurst.retryAfterSeconds must be an integer >= 0");
     settings.rateLimitBurst = { every: every as number, length: length as number, retryAfterSeconds: retryAfter as number };
   }
+  if (raw.script !== undefined && raw.script !== null) {
+    if (!Array.isArray(raw.script)) throw new Error("faults.script must be an array of steps");
+    for (const step of raw.script) parseScriptStep(step);
+    settings.script = raw.script as string[];
+  }
   if (raw.latencyMs !== undefined && raw.latencyMs !== null) {
     const l = raw.latencyMs as Record<string, unknown>;
     if (typeof l.min !== "number" || typeof l.max !== "number" || l.min < 0 || l.max < l.min) {
@@ -106,6 +117,18 @@ export function resolveFaults(input: unknown): FaultSettings {
 }
 
 const ERROR_STATUSES = [500, 502, 503, 504] as const;
+
+/** Reads one scripted step; throws on anything it does not know. */
+export function parseScriptStep(step: unknown): Pick<FaultDecision, "kind" | "status" | "retryAfterSeconds" | "cut"> {
+  if (typeof step !== "string") throw new Error("faults.script steps are strings");
+  if (step === "ok") return { kind: "none" };
+  if (step === "hang" || step === "drop") return { kind: step };
+  if (step === "malformed") return { kind: "malformed", cut: 0.5 };
+  const limited = /^429(?::(\d+))?$/.exec(step);
+  if (limited) return { kind: "burst", status: 429, retryAfterSeconds: Number(limited[1] ?? 1) };
+  if (/^5\d\d$/.test(step)) return { kind: "error", status: Number(step) };
+  throw new Error(`unknown faults.script step "${step}" (ok, hang, drop, malformed, 5xx, 429:<seconds>)`);
+}
 
 /** Pure: what happens to request number `index` given four uniform draws for it. */
 export function decideFault(settings: FaultSettings, index: number, draws: readonly [number, number, number, number]): FaultDecision {
@@ -134,6 +157,7 @@ export class FaultInjector {
   private readonly seed: number;
   private rng: Rng;
   private index = 0;
+  private scriptPosition = 0;
   readonly counts: Record<FaultKind, number> = { none: 0, outage: 0, burst: 0, hang: 0, drop: 0, error: 0, malformed: 0 };
 
   constructor(seed: number, settings: FaultSettings) {
@@ -144,7 +168,9 @@ export class FaultInjector {
 
   next(): FaultDecision {
     const draws = [this.rng(), this.rng(), this.rng(), this.rng()] as const;
-    const decision = decideFault(this.settings, this.index++, draws);
+    const script = this.settings.script;
+    const scripted = script && this.scriptPosition < script.length ? parseScriptStep(script[this.scriptPosition++]) : undefined;
+    const decision = scripted ? { index: this.index++, latencyMs: 0, ...scripted } : decideFault(this.settings, this.index++, draws);
     this.counts[decision.kind]++;
     return decision;
   }
@@ -153,6 +179,7 @@ export class FaultInjector {
   reset(): void {
     this.rng = mulberry32(hashSeed(this.seed, 0xfa17));
     this.index = 0;
+    this.scriptPosition = 0;
     for (const k of Object.keys(this.counts) as FaultKind[]) this.counts[k] = 0;
   }
 

@@ -2,13 +2,15 @@ import type { AcquireDecision, BreakerSettings, CallOutcome, Permit } from "../r
 import type { Clock } from "../resilience/clock.ts";
 import type { Logger } from "../resilience/log.ts";
 import type { BreakerGate } from "../resilience/resilient-fetch.ts";
-import type { BreakerView, CircuitBreaker } from "./circuit-breaker.ts";
+import type { BreakerCall, BreakerView, CircuitBreaker } from "./circuit-breaker.ts";
 
 /**
  * What this isolate last learned about each upstream's circuit. Only "open until T" is trusted locally: while it
  * holds, calls are refused without a round trip to the Durable Object.
  */
 const knownOpenUntil = new Map<string, number>();
+/** Calls refused here without asking the Durable Object; handed over with the next call that does ask. */
+const unreportedRejections = new Map<string, number>();
 
 export interface BreakerClientOptions {
   namespace: DurableObjectNamespace<CircuitBreaker>;
@@ -35,10 +37,11 @@ export class BreakerClient implements BreakerGate {
     const now = clock.now();
     const openUntil = knownOpenUntil.get(upstream);
     if (openUntil !== undefined && now < openUntil) {
+      unreportedRejections.set(upstream, (unreportedRejections.get(upstream) ?? 0) + 1);
       return { allowed: false, retryAfterMs: openUntil - now, status: "open" };
     }
     try {
-      const { view, ...decision } = await this.stub.acquire(upstream, now, settings);
+      const { view, ...decision } = await this.stub.acquire(this.call(), settings);
       this.remember(view);
       return decision as AcquireDecision;
     } catch (error) {
@@ -49,8 +52,8 @@ export class BreakerClient implements BreakerGate {
   }
 
   report(permit: Permit, outcome: CallOutcome): void | Promise<void> {
-    const { upstream, clock, settings } = this.options;
-    const work = this.stub.report(upstream, clock.now(), settings, outcome).then(
+    const { upstream, settings } = this.options;
+    const work = this.stub.report(this.call(), settings, outcome).then(
       (view) => {
         this.remember(view);
       },
@@ -65,15 +68,23 @@ export class BreakerClient implements BreakerGate {
   }
 
   async snapshot(): Promise<BreakerView> {
-    return this.remember(await this.stub.snapshot(this.options.upstream, this.options.clock.now()));
+    return this.remember(await this.stub.snapshot(this.call()));
   }
 
   async open(seconds: number): Promise<BreakerView> {
-    return this.remember(await this.stub.open(this.options.upstream, this.options.clock.now(), seconds));
+    return this.remember(await this.stub.open(this.call(), seconds));
   }
 
   async reset(): Promise<BreakerView> {
-    return this.remember(await this.stub.reset(this.options.upstream, this.options.clock.now()));
+    return this.remember(await this.stub.reset(this.call()));
+  }
+
+  /** The call's identity and time, carrying this isolate's unreported local rejections along. */
+  private call(): BreakerCall {
+    const { upstream, clock } = this.options;
+    const rejectedLocally = unreportedRejections.get(upstream) ?? 0;
+    unreportedRejections.delete(upstream);
+    return { upstream, now: clock.now(), rejectedLocally };
   }
 
   private remember(view: BreakerView): BreakerView {

@@ -7,12 +7,20 @@ import {
   type Step,
   type Transition,
   acquire,
+  countLocalRejections,
   forceClose,
   forceOpen,
   initialBreakerState,
   report,
   settle,
 } from "../resilience/breaker-transitions.ts";
+
+/** Who is calling and when, by the caller's clock, plus the calls its isolate refused on its own since last time. */
+export interface BreakerCall {
+  upstream: string;
+  now: number;
+  rejectedLocally?: number;
+}
 
 export interface BreakerView {
   upstream: string;
@@ -48,29 +56,38 @@ export class CircuitBreaker extends DurableObject<Env> {
     });
   }
 
-  acquire(upstream: string, now: number, settings: BreakerSettings): AcquireDecision & { view: BreakerView } {
-    const step = this.apply(upstream, acquire(this.state, now, settings, crypto.randomUUID()));
-    return { ...step.result, view: this.view(now) };
+  acquire(call: BreakerCall, settings: BreakerSettings): AcquireDecision & { view: BreakerView } {
+    this.absorb(call);
+    const step = this.apply(call.upstream, acquire(this.state, call.now, settings, crypto.randomUUID()));
+    return { ...step.result, view: this.view(call.now) };
   }
 
-  report(upstream: string, now: number, settings: BreakerSettings, outcome: CallOutcome): BreakerView {
-    this.apply(upstream, report(this.state, now, settings, outcome));
-    return this.view(now);
+  report(call: BreakerCall, settings: BreakerSettings, outcome: CallOutcome): BreakerView {
+    this.absorb(call);
+    this.apply(call.upstream, report(this.state, call.now, settings, outcome));
+    return this.view(call.now);
   }
 
-  snapshot(upstream: string, now: number): BreakerView {
-    this.apply(upstream, settle(this.state, now));
-    return this.view(now);
+  snapshot(call: BreakerCall): BreakerView {
+    this.absorb(call);
+    this.apply(call.upstream, settle(this.state, call.now));
+    return this.view(call.now);
   }
 
-  open(upstream: string, now: number, seconds: number): BreakerView {
-    this.apply(upstream, forceOpen(this.state, now, seconds * 1000));
-    return this.view(now);
+  open(call: BreakerCall, seconds: number): BreakerView {
+    this.absorb(call);
+    this.apply(call.upstream, forceOpen(this.state, call.now, seconds * 1000));
+    return this.view(call.now);
   }
 
-  reset(upstream: string, now: number): BreakerView {
-    this.apply(upstream, forceClose(this.state, now));
-    return this.view(now);
+  reset(call: BreakerCall): BreakerView {
+    this.absorb(call);
+    this.apply(call.upstream, forceClose(this.state, call.now));
+    return this.view(call.now);
+  }
+
+  private absorb(call: BreakerCall): void {
+    if (call.rejectedLocally) this.state = countLocalRejections(this.state, call.rejectedLocally).state;
   }
 
   private apply<T>(upstream: string, step: Step<T>): Step<T> {

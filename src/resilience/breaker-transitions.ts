@@ -210,6 +210,13 @@ export function report(previous: BreakerState, now: number, settings: BreakerSet
   return { state, transitions, result: undefined };
 }
 
+/** Adds calls that isolates refused on their own, knowing the circuit was open, to the shared count. */
+export function countLocalRejections(previous: BreakerState, count: number): Step {
+  const state = copy(previous);
+  state.counters.rejected += count;
+  return { state, transitions: [], result: undefined };
+}
+
 export function forceOpen(previous: BreakerState, now: number, forMs: number): Step {
   const state = copy(previous);
   const transitions: Transition[] = [];
