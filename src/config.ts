@@ -29,6 +29,14 @@ export interface SyncConfig {
   merchantLagMinutes: number;
   volumeWindowDays: number;
   merchantsPerPage: number;
+  /** How long a claimed unit is presumed alive without a checkpoint; after that the sweep hands it to another worker. */
+  unitLeaseSeconds: number;
+  /** A pending unit whose queue message is older than this is presumed lost and sent again by the sweep. */
+  staleUnitSeconds: number;
+  /** Merchants per volumes unit (grown automatically when a plan would need more queue sends than it may make). */
+  volumeMidsPerUnit: number;
+  /** Days an incremental volumes window reaches back before the end of the last completed one. */
+  volumeOverlapDays: number;
 }
 
 export interface ConfigIssue {
@@ -135,6 +143,10 @@ const EnvSchema = z.object({
   SYNC_MERCHANT_LAG_MINUTES: integer({ min: 0, max: 10_080, default: 60 }),
   SYNC_VOLUME_WINDOW_DAYS: integer({ min: 1, max: 366, default: 35 }),
   SYNC_MERCHANTS_PER_PAGE: integer({ min: 1, max: 1000, default: 500 }),
+  SYNC_UNIT_LEASE_SECONDS: integer({ min: 10, max: 86_400, default: 600 }),
+  SYNC_STALE_UNIT_SECONDS: integer({ min: 10, max: 604_800, default: 1800 }),
+  SYNC_VOLUME_MIDS_PER_UNIT: integer({ min: 1, max: 10_000, default: 50 }),
+  SYNC_VOLUME_OVERLAP_DAYS: integer({ min: 0, max: 60, default: 2 }),
 });
 
 /**
@@ -182,6 +194,10 @@ export function parseConfig(env: RawEnv): Config {
       merchantLagMinutes: e.SYNC_MERCHANT_LAG_MINUTES,
       volumeWindowDays: e.SYNC_VOLUME_WINDOW_DAYS,
       merchantsPerPage: e.SYNC_MERCHANTS_PER_PAGE,
+      unitLeaseSeconds: e.SYNC_UNIT_LEASE_SECONDS,
+      staleUnitSeconds: e.SYNC_STALE_UNIT_SECONDS,
+      volumeMidsPerUnit: e.SYNC_VOLUME_MIDS_PER_UNIT,
+      volumeOverlapDays: e.SYNC_VOLUME_OVERLAP_DAYS,
     },
   };
 }

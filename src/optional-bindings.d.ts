@@ -22,6 +22,10 @@ interface OptionalBindings {
   SYNC_MERCHANT_LAG_MINUTES?: string;
   SYNC_VOLUME_WINDOW_DAYS?: string;
   SYNC_MERCHANTS_PER_PAGE?: string;
+  SYNC_UNIT_LEASE_SECONDS?: string;
+  SYNC_STALE_UNIT_SECONDS?: string;
+  SYNC_VOLUME_MIDS_PER_UNIT?: string;
+  SYNC_VOLUME_OVERLAP_DAYS?: string;
   /** Set by test pools only: where a test asks for a fresh database. */
   TEST_DATABASE_HARNESS_URL?: string;
   /** Set by test pools only: the IRIS sandbox's root, where a test asks for its own instance. */

@@ -108,7 +108,9 @@ export async function upsertProcessors(runner: SqlRunner, rows: readonly NewProc
       ${arr(unique.map((r) => JSON.stringify(r.datasources ?? [])))}::text[]) as t(name, processor_id, datasources)
     on conflict (name) do update set
       processor_id = coalesce(excluded.processor_id, processors.processor_id),
-      datasources = excluded.datasources, synced_at = excluded.synced_at`,
+      datasources = excluded.datasources, synced_at = excluded.synced_at
+    where (coalesce(excluded.processor_id, processors.processor_id), excluded.datasources)
+      is distinct from (processors.processor_id, processors.datasources)`,
   );
 }
 
