@@ -8,6 +8,8 @@ const globalSetup: string[] = ["./test/harness/postgres-setup.ts", "./test/harne
 export default defineConfig({
   test: {
     globalSetup,
+    // The Worker logs a JSON line per request and per retry; show them only for tests that fail.
+    silent: "passed-only",
     projects: [
       {
         plugins: [
