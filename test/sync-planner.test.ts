@@ -7,7 +7,6 @@ import {
 import {
   MERCHANTS_EPOCH,
   type PlanSettings,
-  canSkipResidualRows,
   chunk,
   merchantsStartDate,
   nextMerchantsPosition,
@@ -173,23 +172,6 @@ describe("volumes chunks", () => {
 
   it("refuses a zero chunk size", () => {
     expect(() => chunk([1, 2], 0)).toThrow(RangeError);
-  });
-});
-
-describe("skipping unchanged residual months", () => {
-  const stored = { modified: "2026-11-05T10:00:00+00:00", merchantsCount: 40, rowsSyncedFor: "2026-11-05T10:00:00Z" };
-
-  it("skips a month whose report version is unchanged and whose rows are complete", () => {
-    expect(canSkipResidualRows("incremental", stored, { modified: "2026-11-05T10:00:00+00:00", merchantsCount: 40 })).toBe(true);
-  });
-
-  it("never skips in a full run, after a restatement, or before the rows were complete", () => {
-    const incoming = { modified: "2026-11-05T10:00:00+00:00", merchantsCount: 40 };
-    expect(canSkipResidualRows("full", stored, incoming)).toBe(false);
-    expect(canSkipResidualRows("incremental", stored, { ...incoming, modified: "2026-11-06T10:00:00+00:00" })).toBe(false);
-    expect(canSkipResidualRows("incremental", stored, { ...incoming, merchantsCount: 41 })).toBe(false);
-    expect(canSkipResidualRows("incremental", { ...stored, rowsSyncedFor: null }, incoming)).toBe(false);
-    expect(canSkipResidualRows("incremental", undefined, incoming)).toBe(false);
   });
 });
 

@@ -98,8 +98,8 @@ export const residualSummaries = pgTable(
     sumBps: ratio("sum_bps"),
     sumAgentNet: money("sum_agent_net"),
     modified: timestamptz("modified"),
-    // The report version (`modified`) whose merchant rows were last replaced in full; lets an incremental run
-    // skip processor-months that were not restated since.
+    // The report version (`modified`) whose merchant rows were last replaced in full: tells a reader whether
+    // the stored rows already reflect the latest restatement.
     rowsSyncedFor: timestamptz("rows_synced_for"),
     syncedAt: timestamptz("synced_at").notNull().defaultNow(),
   },

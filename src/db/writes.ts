@@ -139,25 +139,6 @@ async function clearProcessorIds(runner: SqlRunner, names: string[], ids: number
 // ---------------------------------------------------------------------------------------------------------------
 // Residuals.
 
-export interface SummaryStoredState {
-  processorId: number;
-  modified: string | null;
-  merchantsCount: number | null;
-  rowsSyncedFor: string | null;
-}
-
-export async function residualSummaryStates(runner: SqlRunner, year: number, month: number): Promise<SummaryStoredState[]> {
-  const result = await runner.execute<{ processor_id: number; modified: string | null; merchants_count: number | null; rows_synced_for: string | null }>(sql`
-    select processor_id, modified::text as modified, merchants_count, rows_synced_for::text as rows_synced_for
-    from residual_summaries where year = ${year} and month = ${month}`);
-  return result.rows.map((r) => ({
-    processorId: Number(r.processor_id),
-    modified: r.modified,
-    merchantsCount: r.merchants_count === null ? null : Number(r.merchants_count),
-    rowsSyncedFor: r.rows_synced_for,
-  }));
-}
-
 /**
  * Makes a month's summaries equal to `rows`: upserts them and deletes the processors the answer no longer lists,
  * together with those processors' merchant rows for the month. Returns rows written and deleted.

@@ -34,7 +34,7 @@ export interface VolumesWindow {
 export type UnitParams =
   | { kind: "merchants-pages"; startDate: string }
   | { kind: "processors" }
-  | { kind: "residual-summary"; year: number; month: number; mode: SyncMode }
+  | { kind: "residual-summary"; year: number; month: number }
   | { kind: "residual-rows"; processorId: number; year: number; month: number; summaryModified: string | null }
   | { kind: "volumes-plan"; window: VolumesWindow }
   | { kind: "volumes-chunk"; window: VolumesWindow; mids: string[] };
@@ -236,39 +236,6 @@ export function residualRowsUnit(input: {
   };
 }
 
-export interface StoredSummary {
-  modified: string | null;
-  merchantsCount: number | null;
-  /** The summary `modified` whose rows were last replaced in full, or null if never. */
-  rowsSyncedFor: string | null;
-}
-
-/**
- * Whether an incremental run may leave a processor-month's rows alone: IRIS bumps a report's `modified` whenever it
- * is restated, so an unchanged `modified` and merchant count, with rows already replaced for exactly that version,
- * means the rows cannot have changed. A full run never skips.
- */
-export function canSkipResidualRows(
-  mode: SyncMode,
-  stored: StoredSummary | undefined,
-  incoming: { modified: string | null; merchantsCount: number | null },
-): boolean {
-  if (mode === "full" || !stored || incoming.modified === null) return false;
-  return (
-    stored.rowsSyncedFor !== null &&
-    sameInstant(stored.rowsSyncedFor, incoming.modified) &&
-    stored.modified !== null &&
-    sameInstant(stored.modified, incoming.modified) &&
-    stored.merchantsCount === incoming.merchantsCount
-  );
-}
-
-function sameInstant(a: string, b: string): boolean {
-  const x = parseIrisDateTime(a);
-  const y = parseIrisDateTime(b);
-  return x !== null && y !== null && x.getTime() === y.getTime();
-}
-
 /** The units a new run starts with, and the cursors it starts from. */
 export function planRun(request: RunRequest, now: Date, cursors: StoredCursors, settings: PlanSettings): RunPlan {
   const units: UnitSpec[] = [];
@@ -299,7 +266,7 @@ export function planRun(request: RunRequest, now: Date, cursors: StoredCursors, 
         stream: "residuals",
         kind: "residual-summary",
         key: `residual-summary:${monthLabel(ym)}`,
-        params: { kind: "residual-summary", year: ym.year, month: ym.month, mode: request.mode },
+        params: { kind: "residual-summary", year: ym.year, month: ym.month },
       });
     }
   } else if (request.mode === "full" && wants.has("merchants")) {

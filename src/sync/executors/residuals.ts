@@ -5,10 +5,8 @@ import {
   recordProcessorIds,
   replaceResidualMonth,
   replaceResidualSummaries,
-  residualSummaryStates,
   stagePage,
 } from "../../db/writes.ts";
-import type { SyncMode } from "../../db/schema.ts";
 import { processorIdFromSummary, residualRowToRow, residualSummaryToRow } from "../../iris/mapping.ts";
 import {
   type IrisResidualSummary,
@@ -17,7 +15,7 @@ import {
   irisResidualSummarySchema,
 } from "../../iris/schemas.ts";
 import { type ExecutorOutcome, type UnitContext, collectPages, numberParam } from "../context.ts";
-import { canSkipResidualRows, residualRowsUnit } from "../planner.ts";
+import { residualRowsUnit } from "../planner.ts";
 
 const SUMMARY_PER_PAGE = 100;
 const ROWS_PER_PAGE = 1000;
@@ -39,7 +37,6 @@ async function stagedItems(runner: SqlRunner, unitId: number): Promise<unknown[]
 export async function runResidualSummary(ctx: UnitContext): Promise<ExecutorOutcome> {
   const year = numberParam(ctx.unit.params, "year");
   const month = numberParam(ctx.unit.params, "month");
-  const mode = (ctx.unit.params.mode === "full" ? "full" : "incremental") as SyncMode;
   const firstPage = nextPageOf(ctx.unit.checkpoint);
   const fetched = await collectPages(ctx, firstPage, (page) =>
     ctx.get(`/residuals/reports/summary/${year}/${month}`, { per_page: SUMMARY_PER_PAGE, page }, irisResidualSummaryPageSchema),
@@ -59,25 +56,16 @@ export async function runResidualSummary(ctx: UnitContext): Promise<ExecutorOutc
     if (firstPage > 1) await clearStagedPages(tx, ctx.unit.id);
     const items = [...staged, ...fetched.pages.flatMap((p) => p.items)];
     const rows = items.map((item) => residualSummaryToRow(item.processor_id, year, month, item));
-    const stored = new Map((await residualSummaryStates(tx, year, month)).map((s) => [s.processorId, s]));
     const written = await replaceResidualSummaries(tx, year, month, rows);
     await recordProcessorIds(
       tx,
       items.map(processorIdFromSummary).filter((p): p is { name: string; processorId: number } => p !== null),
     );
-    // In an incremental run a processor-month whose report version is unchanged and whose rows were already
-    // replaced for that version is not read again; a full run reads every one.
-    const followUps = rows
-      .filter(
-        (r) =>
-          !canSkipResidualRows(mode, stored.get(r.processorId), {
-            modified: r.modified ? r.modified.toISOString() : null,
-            merchantsCount: r.merchantsCount ?? null,
-          }),
-      )
-      .map((r) =>
-        residualRowsUnit({ processorId: r.processorId, year, month, summaryModified: r.modified ? r.modified.toISOString() : null }),
-      );
+    // Every processor-month is read again, also when its report's version is unchanged: a report's rows carry
+    // merchant names, which change without the report being republished.
+    const followUps = rows.map((r) =>
+      residualRowsUnit({ processorId: r.processorId, year, month, summaryModified: r.modified ? r.modified.toISOString() : null }),
+    );
     return { stats: { rowsUpserted: written.upserted, rowsDeleted: written.deleted }, followUps };
   });
 }
