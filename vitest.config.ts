@@ -25,14 +25,14 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/sandbox/**", "test/harness/**"],
+          exclude: ["test/sandbox/**", "test/harness/**", "test/e2e/**"],
         },
       },
       {
         test: {
           name: "node",
           environment: "node",
-          include: ["test/sandbox/**/*.test.ts"],
+          include: ["test/sandbox/**/*.test.ts", "test/e2e/**/*.test.ts"],
         },
       },
     ],

@@ -16,7 +16,7 @@ import { runSync } from "./sync-progress.ts";
 import { type RunningWsProxy, startWsProxy } from "./ws-proxy.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const DATA = path.join(ROOT, ".data");
+let DATA = path.join(ROOT, ".data");
 
 /** Worker settings that, set in the environment of `npm start`, are passed through to the Worker. */
 const PASSED_THROUGH = [
@@ -45,6 +45,7 @@ interface Options {
   faults: string;
   port: number | undefined;
   verbose: boolean;
+  dataDir: string;
 }
 
 function readOptions(): Options {
@@ -55,13 +56,14 @@ function readOptions(): Options {
       faults: { type: "string", default: "none" },
       port: { type: "string" },
       verbose: { type: "boolean", default: false },
+      "data-dir": { type: "string", default: path.join(ROOT, ".data") },
       help: { type: "boolean", default: false },
     },
     allowPositionals: false,
   });
   if (values.help) {
     console.log(
-      "usage: npm start -- [--no-sync] [--size tiny|small|large] [--faults none|flaky|chaos|outage] [--port N] [--verbose]",
+      "usage: npm start -- [--no-sync] [--size tiny|small|large] [--faults none|flaky|chaos|outage] [--port N] [--data-dir DIR] [--verbose]",
     );
     process.exit(0);
   }
@@ -71,7 +73,14 @@ function readOptions(): Options {
   const portText = values.port ?? process.env.PORT;
   const port = portText === undefined || portText === "" ? undefined : Number(portText);
   if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) fail(`PORT must be a port number, not ${portText}`);
-  return { sync: !values["no-sync"], size, faults: values.faults, port, verbose: values.verbose };
+  return {
+    sync: !values["no-sync"],
+    size,
+    faults: values.faults,
+    port,
+    verbose: values.verbose,
+    dataDir: path.resolve(values["data-dir"]),
+  };
 }
 
 function fail(message: string): never {
@@ -98,6 +107,7 @@ async function stopAll(code: number): Promise<never> {
 
 async function main(): Promise<void> {
   const options = readOptions();
+  DATA = options.dataDir;
   process.on("SIGINT", () => void stopAll(0));
   process.on("SIGTERM", () => void stopAll(0));
   process.on("SIGHUP", () => void stopAll(0));
@@ -112,7 +122,7 @@ async function main(): Promise<void> {
     const pg: RunningPostgres = await startPostgres({ dataDir: path.join(DATA, "pg"), port: 54329, log: logLine });
     stoppers.push({ name: "postgres", stop: () => pg.stop() });
     databaseUrl = pg.connectionString("postgres");
-    listening.push(["postgres", `127.0.0.1:${pg.port} (embedded, data in .data/pg)`]);
+    listening.push(["postgres", `127.0.0.1:${pg.port} (embedded, data in ${path.relative(process.cwd(), path.join(DATA, "pg"))})`]);
   } else {
     listening.push(["postgres", `${redactUrl(databaseUrl)} (DATABASE_URL)`]);
   }
@@ -137,13 +147,13 @@ async function main(): Promise<void> {
   }
 
   const port = options.port ?? ((await isPortFree(8787)) ? 8787 : await freePort());
-  if (options.port !== undefined && !(await isPortFree(options.port))) fail(`port ${options.port} is in use`);
+  if (options.port !== undefined && !(await isPortFree(options.port))) throw new Error(`port ${options.port} is in use`);
   const workerUrl = `http://127.0.0.1:${port}`;
 
   // IRIS: the sandbox unless a real instance is named.
   let irisBaseUrl = process.env.IRIS_BASE_URL?.trim() || "";
   let irisApiKey = process.env.IRIS_API_KEY?.trim() || "";
-  if (irisBaseUrl && !irisApiKey) fail("IRIS_BASE_URL is set but IRIS_API_KEY is not");
+  if (irisBaseUrl && !irisApiKey) throw new Error("IRIS_BASE_URL is set but IRIS_API_KEY is not");
   if (!irisBaseUrl) {
     const sandbox: Sandbox = await startSandbox({
       port: (await isPortFree(8790)) ? 8790 : 0,
@@ -183,11 +193,11 @@ async function main(): Promise<void> {
   stoppers.push({ name: "worker", stop: () => stopChild(worker) });
   worker.on("exit", (code, signal) => {
     if (stopping) return;
-    console.error(`\nthe worker exited (${signal ?? code}); see .data/logs/worker.log`);
+    console.error(`\nthe worker exited (${signal ?? code}); see ${workerLog()}`);
     void stopAll(1);
   });
   await waitForHealth(workerUrl, 60_000);
-  listening.push(["worker", `${workerUrl} (wrangler dev, logs in .data/logs/worker.log)`]);
+  listening.push(["worker", `${workerUrl} (wrangler dev, logs in ${workerLog()})`]);
 
   console.log("");
   for (const [name, where] of listening) console.log(`  ${name.padEnd(9)} ${where}`);
@@ -276,7 +286,11 @@ async function waitForHealth(url: string, withinMs: number): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`the worker did not answer ${url}/health within ${withinMs / 1000}s (last: ${last}); see .data/logs/worker.log`);
+  throw new Error(`the worker did not answer ${url}/health within ${withinMs / 1000}s (last: ${last}); see ${workerLog()}`);
+}
+
+function workerLog(): string {
+  return path.relative(process.cwd(), path.join(DATA, "logs", "worker.log"));
 }
 
 function redactUrl(url: string): string {
