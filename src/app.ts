@@ -8,6 +8,7 @@ import { type Clock, systemClock } from "./resilience/clock.ts";
 import { circuitRoutes } from "./routes/circuit/index.ts";
 import { healthRoutes } from "./routes/health/index.ts";
 import { irisRoutes } from "./routes/iris/index.ts";
+import { syncRoutes } from "./routes/sync/index.ts";
 
 export interface AppVariables {
   requestId: string;
@@ -42,6 +43,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route("/", healthRoutes);
   app.route("/api/iris", irisRoutes);
   app.route("/api", circuitRoutes);
+  app.route("/api", syncRoutes);
 
   app.notFound((c) => c.json({ error: "not found", details: `${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
   app.onError(errorToResponse);
