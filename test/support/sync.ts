@@ -55,6 +55,8 @@ export interface SyncFixtureOptions {
   env?: Record<string, string>;
   /** Real short timeouts for hung requests (see RealTimeoutClock). */
   realTimeouts?: boolean;
+  /** The instant the sandbox's data and the fake clock start from (default SYNC_TEST_NOW). */
+  now?: string;
 }
 
 export interface DrainOptions {
@@ -80,11 +82,11 @@ export class SyncFixture {
   readonly log: Logger;
   readonly invocationIds: string[] = [];
 
-  private constructor(sandbox: SandboxInstance, env: Env, realTimeouts: boolean) {
+  private constructor(sandbox: SandboxInstance, env: Env, realTimeouts: boolean, now: string) {
     this.sandbox = sandbox;
     this.env = env;
     this.config = configFor(env);
-    this.fake = new FakeClock({ start: Date.parse(SYNC_TEST_NOW) });
+    this.fake = new FakeClock({ start: Date.parse(now) });
     this.clock = realTimeouts ? new RealTimeoutClock(this.fake) : this.fake;
     this.database = createDb(env, { maxConnections: 1 });
     this.db = this.database.db as unknown as SyncDb;
@@ -93,7 +95,7 @@ export class SyncFixture {
 
   static async create(options: SyncFixtureOptions = {}): Promise<SyncFixture> {
     const [sandbox, databaseUrl] = await Promise.all([
-      createSandboxInstance({ now: SYNC_TEST_NOW, rateLimitPerMinute: 1_000_000, ...options.sandbox }),
+      createSandboxInstance({ now: options.now ?? SYNC_TEST_NOW, rateLimitPerMinute: 1_000_000, ...options.sandbox }),
       createTestDatabase(),
     ]);
     const env = sandbox.env({
@@ -103,7 +105,7 @@ export class SyncFixture {
       SYNC_RESIDUAL_FIRST_MONTH: "2025-09",
       ...options.env,
     });
-    return new SyncFixture(sandbox, env, options.realTimeouts ?? false);
+    return new SyncFixture(sandbox, env, options.realTimeouts ?? false, options.now ?? SYNC_TEST_NOW);
   }
 
   async close(): Promise<void> {
