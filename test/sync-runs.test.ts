@@ -188,7 +188,10 @@ describe("the sweep", () => {
     expect(swept.sort()).toEqual([a.enqueue[0]!, processors!].sort());
     const [row] = await select<{ status: string }>(sql`select status from sync_units where id = ${processors!}`);
     expect(row?.status).toBe("pending");
-    // A restart knows no worker survived: every running unit is taken back.
-    expect(await sweep(db, { now: at(5 * 60_000 + 2), staleAfterMs: 5 * 60_000, reclaimRunning: true })).toEqual([summary!]);
+    // A restart knows no worker and no message survived: every open unit is sent again.
+    const merchants = await claimUnit(db, a.enqueue[0]!, at(5 * 60_000 + 2), LEASE);
+    expect(merchants).not.toBeNull();
+    const afterRestart = await sweep(db, { now: at(5 * 60_000 + 3), staleAfterMs: 5 * 60_000, restart: true });
+    expect(afterRestart.sort()).toEqual([a.enqueue[0]!, processors!, summary!].sort());
   });
 });

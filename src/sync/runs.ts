@@ -462,8 +462,11 @@ export interface SweepOptions {
   now: Date;
   /** A pending unit whose message was sent longer ago than this is presumed lost and sent again. */
   staleAfterMs: number;
-  /** Also reclaim running units whose lease has not passed: only when no worker can be running (a restart). */
-  reclaimRunning?: boolean;
+  /**
+   * The whole stack was just restarted: no worker survived and no queue message either, so every open unit is
+   * sent again, whatever its lease or message time. Never use it while workers may be running.
+   */
+  restart?: boolean;
   limit?: number;
 }
 
@@ -475,16 +478,19 @@ export interface SweepOptions {
 export async function sweep(db: SyncDb, options: SweepOptions): Promise<number[]> {
   const now = ts(options.now);
   const staleBefore = new Date(options.now.getTime() - options.staleAfterMs).toISOString();
+  const restart = options.restart ?? false;
   const swept = await rows<{ id: string | number }>(
     db,
     sql`
     update sync_units u set status = 'pending', lease_until = null, enqueued_at = ${now}, updated_at = ${now}
     where u.id in (
       select id from sync_units c
-      where (c.status = 'running' and (c.lease_until < ${now} or ${options.reclaimRunning ?? false}))
-         or (c.status = 'pending' and (c.enqueued_at < ${staleBefore} or (c.enqueued_at is null and c.after_stream is not null
-              and exists (select 1 from sync_run_streams s
-                where s.run_id = c.run_id and s.stream = c.after_stream and s.status not in ${ACTIVE}))))
+      where (c.status = 'running' and (c.lease_until < ${now} or ${restart}))
+         or (c.status = 'pending'
+             and (c.enqueued_at is null or c.enqueued_at < ${staleBefore} or ${restart})
+             and (c.after_stream is null or exists (
+               select 1 from sync_run_streams s
+               where s.run_id = c.run_id and s.stream = c.after_stream and s.status not in ${ACTIVE})))
       order by c.id
       limit ${options.limit ?? 1000}
       for update skip locked)

@@ -54,11 +54,11 @@ export async function startRun(
 }
 
 /** Sends again the units whose message looks lost, and hands dead workers' units to new ones. */
-export async function sweepAndEnqueue(deps: TriggerDeps, options: { reclaimRunning?: boolean } = {}): Promise<number[]> {
+export async function sweepAndEnqueue(deps: TriggerDeps, options: { restart?: boolean } = {}): Promise<number[]> {
   const ids = await sweep(deps.db, {
     now: new Date(deps.clock.now()),
     staleAfterMs: deps.config.sync.staleUnitSeconds * 1000,
-    ...(options.reclaimRunning ? { reclaimRunning: true } : {}),
+    ...(options.restart ? { restart: true } : {}),
   });
   if (ids.length > 0) {
     await enqueueUnits(deps.queue, ids, null, deps.log);

@@ -35,7 +35,7 @@ export const SyncRequestBody = z
 
 const RunsQuery = z.object({ limit: wholeNumber.pipe(z.int().min(1).max(100)).optional() });
 const RunParam = z.object({ id: z.uuid({ message: "expected a run id (uuid)" }) });
-const SweepBody = z.object({ reclaimRunning: z.boolean().default(false) }).strict();
+const SweepBody = z.object({ restart: z.boolean().default(false) }).strict();
 
 /** One database connection for the request, closed after the answer is sent. */
 async function withDb<T>(c: Context<AppEnv>, work: (deps: TriggerDeps) => Promise<T>): Promise<T> {
@@ -99,10 +99,10 @@ export const syncRoutes = new Hono<AppEnv>()
     if (!run) throw new ApiError(404, "sync run not found");
     return c.json(run);
   })
-  // Sends again the units whose queue message looks lost; reclaimRunning also takes back units held by workers
-  // that cannot be alive any more (use it right after restarting the whole stack, never while workers run).
+  // Sends again the units whose queue message looks lost. `restart: true` sends every open unit: for right after
+  // the whole stack was restarted (no worker and no message survived), never while workers may be running.
   .post("/sync/sweep", validate("json", SweepBody), async (c) => {
-    const { reclaimRunning } = c.req.valid("json");
-    const units = await withDb(c, (deps) => sweepAndEnqueue(deps, { reclaimRunning }));
+    const { restart } = c.req.valid("json");
+    const units = await withDb(c, (deps) => sweepAndEnqueue(deps, { restart }));
     return c.json({ enqueued: units.length });
   });

@@ -33,7 +33,7 @@ export async function runVolumesPlan(ctx: UnitContext): Promise<ExecutorOutcome>
   const sends = Math.max(1, ctx.budget.remaining - 1);
   const size = volumesChunkSize(mids.length, ctx.config.sync.volumeMidsPerUnit, sends * QUEUE_BATCH_SIZE);
   const followUps = volumesChunkUnits(mids, window, size);
-  return ctx.done({ rowsRead: mids.length }, async () => ({ followUps }));
+  return ctx.done({}, async () => ({ followUps }));
 }
 
 interface Position {
