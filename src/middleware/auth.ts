@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { timingSafeEqual } from "hono/utils/buffer";
 import type { AppEnv } from "../app.ts";
 import { ApiError } from "../http-errors.ts";
+import { markAuth } from "../openapi/registry.ts";
 
 export type Role = "admin" | "portal";
 
@@ -10,7 +11,7 @@ export type Role = "admin" | "portal";
  * Tokens are compared in constant time.
  */
 export function requireToken(options: { allow: Role[] }): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
+  const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
     const header = c.req.header("Authorization") ?? "";
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());
     if (!match?.[1]) throw unauthorized();
@@ -26,6 +27,8 @@ export function requireToken(options: { allow: Role[] }): MiddlewareHandler<AppE
     c.set("role", role);
     await next();
   };
+  // Carried for the OpenAPI document, which shows each route's roles.
+  return markAuth(middleware, options.allow);
 }
 
 function unauthorized(): ApiError {
