@@ -4,7 +4,7 @@ import { createDb } from "../db/client.ts";
 import { type Clock, systemClock } from "../resilience/clock.ts";
 import { type Logger, jsonLogger } from "../resilience/log.ts";
 import type { SyncHooks } from "./context.ts";
-import { type UnitQueue, describeFailure, enqueueUnits, executeUnit } from "./execute.ts";
+import { type UnitQueue, describeFailure, enqueueUnits, executeUnit, newBudget } from "./execute.ts";
 import { type SyncDb, claimUnit, failUnit } from "./runs.ts";
 import type { SyncMessage } from "./streams.ts";
 
@@ -45,6 +45,8 @@ export async function handleSyncBatch(
   const database = createDb(env, { maxConnections: 1 });
   const db = database.db as unknown as SyncDb;
   const invocationId = crypto.randomUUID();
+  // Subrequests are counted per invocation, so units delivered in one batch share one budget.
+  const budget = newBudget(config);
   try {
     for (const message of batch.messages) {
       if (!isUnitMessage(message.body)) {
@@ -60,6 +62,11 @@ export async function handleSyncBatch(
         message.ack();
         continue;
       }
+      if (!budget.canAffordIrisCall()) {
+        // wrangler.toml delivers one message per batch; with larger batches the rest waits for a fresh invocation.
+        message.retry({ delaySeconds: 1 });
+        continue;
+      }
       try {
         const result = await executeUnit(
           {
@@ -71,6 +78,7 @@ export async function handleSyncBatch(
             log,
             namespace: env.CIRCUIT_BREAKER,
             invocationId,
+            budget,
             defer: (work) => ctx.waitUntil(work),
             ...(options.hooks ? { hooks: options.hooks } : {}),
           },

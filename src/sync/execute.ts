@@ -44,6 +44,8 @@ export interface InvocationDeps {
   hooks?: SyncHooks;
   /** Injected by tests that count or fail IRIS requests themselves. */
   iris?: IrisHttp;
+  /** The invocation's budget when it runs more than one unit; a fresh one otherwise. */
+  budget?: SubrequestBudget;
 }
 
 export type UnitRunResult =
@@ -102,7 +104,7 @@ function isUnitFailure(error: unknown): boolean {
 
 export async function executeUnit(deps: InvocationDeps, unitId: number): Promise<UnitRunResult> {
   const { db, config, clock, log } = deps;
-  const budget = newBudget(config);
+  const budget = deps.budget ?? newBudget(config);
   const now = () => new Date(clock.now());
   const unitLog: Logger = (event, fields) => log(event, { invocationId: deps.invocationId, unitId, ...fields });
   const base = () => ({ unitId, subrequests: budget.spent });
