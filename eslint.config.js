@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", ".wrangler/", ".data/", "src/worker-configuration.d.ts", "migrations/"] },
+  { ignores: ["node_modules/", "dist/", "**/.wrangler/", ".data/", "src/worker-configuration.d.ts", "migrations/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
