@@ -1,6 +1,5 @@
 // Every figure here was computed by hand (exact decimal arithmetic, rounded half away from zero to two places)
 // from the rows inserted below, not read back from the API.
-import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.ts";
 import { SummaryResponse, TopMerchantsResponse, TrendResponse } from "../src/routes/analytics/schemas.ts";
@@ -13,12 +12,12 @@ import {
   insertMerchants,
   insertResiduals,
   merchant,
-  portalHeaders,
   residual,
+  tokenHeaders,
 } from "./support/read-fixtures.ts";
 
 let f: Fixture;
-const auth = portalHeaders(env.PORTAL_API_TOKEN);
+const auth = tokenHeaders("portal");
 
 function at(iso: string) {
   const app = createApp({ clock: new FakeClock({ start: Date.parse(iso) }) });

@@ -1,4 +1,3 @@
-import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.ts";
@@ -12,15 +11,15 @@ import {
   insertMerchants,
   insertResiduals,
   merchant,
-  portalHeaders,
   recordSync,
   residual,
+  tokenHeaders,
 } from "./support/read-fixtures.ts";
 
 let f: Fixture;
 const clock = new FakeClock({ start: Date.UTC(2026, 11, 4, 12, 0, 0) });
 const app = createApp({ clock });
-const auth = portalHeaders(env.PORTAL_API_TOKEN);
+const auth = tokenHeaders("portal");
 
 async function get(path: string, headers: Record<string, string> = {}) {
   return app.request(path, { headers: { ...auth, ...headers } }, f.env);

@@ -1,4 +1,3 @@
-import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.ts";
@@ -14,13 +13,13 @@ import {
   insertMerchants,
   insertResiduals,
   merchant,
-  portalHeaders,
   residual,
+  tokenHeaders,
 } from "./support/read-fixtures.ts";
 
 let f: Fixture;
 const app = createApp({ clock: new FakeClock({ start: Date.UTC(2026, 11, 4, 12, 0, 0) }) });
-const auth = portalHeaders(env.PORTAL_API_TOKEN);
+const auth = tokenHeaders("portal");
 
 const get = (path: string, headers: Record<string, string> = {}) => app.request(path, { headers: { ...auth, ...headers } }, f.env);
 async function json<T = Record<string, unknown>>(path: string): Promise<T> {

@@ -1,4 +1,5 @@
 // Fixture rows for the read API tests, inserted straight into a test file's own database.
+import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { type Database, createDb } from "../../src/db/client.ts";
 import type { ReadDb } from "../../src/db/queries/common.ts";
@@ -92,4 +93,9 @@ export async function clearSyncs(db: ReadDb): Promise<void> {
   await db.execute(sql`delete from sync_runs`);
 }
 
-export const portalHeaders = (token: string) => ({ Authorization: `Bearer ${token}` });
+/** The Authorization header for the test env's portal or admin token. */
+export function tokenHeaders(role: "portal" | "admin"): Record<string, string> {
+  const token = role === "portal" ? env.PORTAL_API_TOKEN : env.ADMIN_API_TOKEN;
+  if (!token) throw new Error(`the test env has no ${role} token`);
+  return { Authorization: `Bearer ${token}` };
+}
