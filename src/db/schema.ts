@@ -284,10 +284,21 @@ export const webhookEvents = pgTable(
     status: text("status").$type<WebhookEventStatus>().notNull().default("received"),
     processedAt: timestamptz("processed_at"),
     error: text("error"),
+    // Bumped by every claim; it fences the claim's final write, so a holder whose lock passed cannot overwrite.
     attempts: integer("attempts").notNull().default(0),
+    // The sync run that covers the event (the one it started, or a later one that already re-reads its data).
+    runId: uuid("run_id").references(() => syncRuns.id, { onDelete: "set null" }),
+    // What processing did: months and runs, leads and merchants refreshed, or why the event was ignored.
+    result: jsonb("result").$type<Record<string, unknown>>(),
+    // When the event's queue message is due; a queued event long past it lost its message and is sent again.
+    nextAttemptAt: timestamptz("next_attempt_at"),
+    // Held by the invocation processing the event; a duplicate message finds it taken.
+    lockedUntil: timestamptz("locked_until"),
   },
   (t) => [
     index("webhook_events_status_received_at_idx").on(t.status, t.receivedAt),
+    // Coalescing asks which events refreshed something after a given receipt.
+    index("webhook_events_processed_at_idx").on(t.processedAt),
     check("webhook_events_status_check", oneOf("status", WEBHOOK_EVENT_STATUSES)),
   ],
 );
