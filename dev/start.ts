@@ -9,6 +9,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { CONFIG_VARIABLES } from "../src/config.ts";
 import { migrate } from "./migrate.ts";
 import { freePort, isPortFree, type RunningPostgres, startPostgres } from "./postgres.ts";
 import { type Sandbox, startSandbox } from "./sandbox/index.ts";
@@ -17,25 +18,6 @@ import { type RunningWsProxy, startWsProxy } from "./ws-proxy.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 let DATA = path.join(ROOT, ".data");
-
-/** Worker settings that, set in the environment of `npm start`, are passed through to the Worker. */
-const PASSED_THROUGH = [
-  "IRIS_MAX_RETRIES",
-  "IRIS_BACKOFF_BASE_MS",
-  "IRIS_TIMEOUT_MS",
-  "IRIS_TIMEOUT_SECONDS",
-  "IRIS_CIRCUIT_MAX_FAILURES",
-  "IRIS_CIRCUIT_RESET_SECONDS",
-  "IRIS_WEBHOOK_ALLOWED_IPS",
-  "WEBHOOK_MAX_BODY_BYTES",
-  "CORS_ORIGINS",
-  "SYNC_SUBREQUEST_BUDGET",
-  "SYNC_RESIDUAL_WINDOW_MONTHS",
-  "SYNC_RESIDUAL_FIRST_MONTH",
-  "SYNC_MERCHANT_LAG_MINUTES",
-  "SYNC_VOLUME_WINDOW_DAYS",
-  "SYNC_MERCHANTS_PER_PAGE",
-] as const;
 
 const GENERATED_SECRETS = ["ADMIN_API_TOKEN", "PORTAL_API_TOKEN", "IRIS_WEBHOOK_SECRET"] as const;
 
@@ -166,8 +148,14 @@ async function main(): Promise<void> {
   let irisApiKey = process.env.IRIS_API_KEY?.trim() || "";
   if (irisBaseUrl && !irisApiKey) throw new Error("IRIS_BASE_URL is set but IRIS_API_KEY is not");
   if (!irisBaseUrl) {
+    // The sandbox's data is generated relative to its "now". Pinning that to the start of the UTC day keeps its
+    // history identical across restarts on the same day, so a sync interrupted by a crash resumes against the
+    // same IRIS it started with.
+    const today = new Date();
+    today.setUTCHours(0, 0, 0, 0);
     const sandbox: Sandbox = await startSandbox({
       port: (await isPortFree(8790)) ? 8790 : 0,
+      now: today,
       size: options.size,
       faults: options.faults as "none",
       webhookUrl: `${workerUrl}/webhooks/iris/${secrets.IRIS_WEBHOOK_SECRET}`,
@@ -189,9 +177,10 @@ async function main(): Promise<void> {
     NEON_WS_PROXY: neonWsProxy,
     ...secrets,
   };
-  for (const name of PASSED_THROUGH) {
+  // Every other Worker setting found in our environment (IRIS_MAX_RETRIES, SYNC_SUBREQUEST_BUDGET, ...) goes along.
+  for (const name of CONFIG_VARIABLES) {
     const value = process.env[name];
-    if (value !== undefined && value !== "") workerVars[name] = value;
+    if (!(name in workerVars) && value !== undefined && value !== "") workerVars[name] = value;
   }
   const envFile = path.join(DATA, "worker.env");
   await fs.writeFile(envFile, Object.entries(workerVars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n", {
@@ -200,8 +189,16 @@ async function main(): Promise<void> {
   await fs.chmod(envFile, 0o600);
   stoppers.push({ name: "worker env file", stop: () => fs.rm(envFile, { force: true }) });
 
+  await stopOrphanedWorker();
   const worker = startWorker(port, envFile, options.verbose);
-  stoppers.push({ name: "worker", stop: () => stopChild(worker) });
+  if (worker.pid !== undefined) await fs.writeFile(workerPidFile(), String(worker.pid));
+  stoppers.push({
+    name: "worker",
+    stop: async () => {
+      await stopChild(worker);
+      await fs.rm(workerPidFile(), { force: true });
+    },
+  });
   worker.on("exit", (code, signal) => {
     if (stopping) return;
     console.error(`\nthe worker exited (${signal ?? code}); see ${workerLog()}`);
@@ -209,6 +206,10 @@ async function main(): Promise<void> {
   });
   await waitForHealth(workerUrl, 60_000);
   listening.push(["worker", `${workerUrl} (wrangler dev, logs in ${workerLog()})`]);
+  // A previous run killed mid-sync left units claimed by a Worker that no longer exists and queue messages that
+  // died with it; hand them to this Worker now instead of waiting for their leases or the next cron tick.
+  const resumed = await resumeInterruptedUnits(workerUrl, secrets.ADMIN_API_TOKEN as string);
+  if (resumed > 0) listening.push(["resumed", `${resumed} unit(s) of an interrupted sync`]);
 
   console.log("");
   for (const [name, where] of listening) console.log(`  ${name.padEnd(9)} ${where}`);
@@ -298,6 +299,45 @@ async function waitForHealth(url: string, withinMs: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`the worker did not answer ${url}/health within ${withinMs / 1000}s (last: ${last}); see ${workerLog()}`);
+}
+
+function workerPidFile(): string {
+  return path.join(DATA, "worker.pid");
+}
+
+/** A Worker left running by a start that was killed (its process group outlives it) is stopped first. */
+async function stopOrphanedWorker(): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(await fs.readFile(workerPidFile(), "utf8"));
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  try {
+    const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, "utf8");
+    if (!cmdline.includes("wrangler")) return;
+    process.kill(-pid, "SIGKILL");
+    console.log(`stopped the Worker (pid ${pid}) that a previous run left behind`);
+  } catch {
+    // gone already
+  } finally {
+    await fs.rm(workerPidFile(), { force: true });
+  }
+}
+
+async function resumeInterruptedUnits(workerUrl: string, adminToken: string): Promise<number> {
+  const res = await fetch(`${workerUrl}/api/sync/sweep`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ restart: true }),
+  });
+  if (!res.ok) {
+    console.error(`resuming interrupted syncs failed: ${res.status} ${await res.text()}`);
+    return 0;
+  }
+  const body = (await res.json()) as { units?: unknown[]; enqueued?: number };
+  return Array.isArray(body.units) ? body.units.length : (body.enqueued ?? 0);
 }
 
 function workerLog(): string {

@@ -149,6 +149,9 @@ const EnvSchema = z.object({
   SYNC_VOLUME_OVERLAP_DAYS: integer({ min: 0, max: 60, default: 2 }),
 });
 
+/** Every variable the Worker reads; `npm start` passes any of them found in its environment to the Worker. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
+
 /**
  * Parses the Worker's env. Every problem is reported at once, by variable name only: values are never echoed,
  * because some of them are secrets.

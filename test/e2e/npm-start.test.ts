@@ -4,7 +4,9 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
+import { type Dataset, SNAPSHOT_QUERIES, type SnapshotRows, expectedSnapshot, snapshotFromRows } from "../support/snapshot.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -42,11 +44,12 @@ function waitForLine(child: ChildProcess, output: () => string, pattern: RegExp,
   });
 }
 
-async function start(dataDir: string): Promise<Started> {
+async function start(dataDir: string, options: { size?: string; env?: Record<string, string> } = {}): Promise<Started> {
   let text = "";
-  const child = spawn(process.execPath, [path.join(ROOT, "dev/start.ts"), "--size", "tiny", "--data-dir", dataDir], {
+  const args = [path.join(ROOT, "dev/start.ts"), "--size", options.size ?? "tiny", "--data-dir", dataDir];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, PORT: "", DATABASE_URL: "", IRIS_BASE_URL: "", IRIS_API_KEY: "" },
+    env: { ...process.env, PORT: "", DATABASE_URL: "", IRIS_BASE_URL: "", IRIS_API_KEY: "", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.add(child);
@@ -83,17 +86,47 @@ function processesUsing(dir: string): string[] {
 // Under .data/ like every cluster of ours: as root, Postgres runs as its own user, who cannot enter a 0700 tmp dir.
 const dataDir = path.join(ROOT, ".data", `e2e-start-${process.pid}`);
 await fs.mkdir(dataDir, { recursive: true });
+const crashDir = `${dataDir}-crash`;
 const running = new Set<ChildProcess>();
 afterAll(async () => {
-  // A failed assertion must not leave a stack running: stop what is left, then anything using the data dir.
+  // A failed assertion must not leave a stack running: stop what is left, then anything using the data dirs.
   for (const child of running) if (child.exitCode === null) await stop({ child, output: () => "", url: "" });
-  try {
-    execFileSync("pkill", ["-f", dataDir]);
-  } catch {
-    // nothing left
+  for (const dir of [dataDir, crashDir]) {
+    try {
+      execFileSync("pkill", ["-9", "-f", dir]);
+    } catch {
+      // nothing left
+    }
+    await fs.rm(dir, { recursive: true, force: true });
   }
-  await fs.rm(dataDir, { recursive: true, force: true });
 });
+
+interface RunView {
+  id: string;
+  status: string;
+  streams: Array<{ stream: string; status: string; unitsDone: number }>;
+}
+
+function printed(output: string, pattern: RegExp): string {
+  const match = pattern.exec(output);
+  if (!match?.[1]) throw new Error(`npm start did not print ${pattern}:\n${output}`);
+  return match[1];
+}
+
+/** What the database holds, read with plain pg over TCP, in the form the sandbox's dataset is compared in. */
+async function databaseSnapshot(connectionString: string) {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    const rows = {} as SnapshotRows;
+    for (const table of Object.keys(SNAPSHOT_QUERIES) as Array<keyof SnapshotRows>) {
+      rows[table] = (await client.query(SNAPSHOT_QUERIES[table])).rows as Record<string, unknown>[];
+    }
+    return snapshotFromRows(rows);
+  } finally {
+    await client.end();
+  }
+}
 
 describe("npm start", () => {
   it("reaches ready, finishes its sync, stops everything on Ctrl-C, and starts again", { timeout: 240_000 }, async () => {
@@ -110,5 +143,47 @@ describe("npm start", () => {
     await waitForLine(second.child, second.output, /^serving http/m, 120_000);
     expect([0, 130]).toContain(await stop(second));
     expect(processesUsing(dataDir)).toEqual([]);
+  });
+
+  it("resumes a sync killed mid-volumes on the next start and ends equal to the sandbox", { timeout: 240_000 }, async () => {
+    // Small volume units make the volumes stream long enough to be caught in the middle.
+    const env = { SYNC_VOLUME_MIDS_PER_UNIT: "2" };
+    const first = await start(crashDir, { size: "small", env });
+    const token = printed(first.output(), /ADMIN_API_TOKEN\s+(\S+)/);
+    const admin = { Authorization: `Bearer ${token}` };
+    let killedRun: string | undefined;
+    for (let polls = 0; polls < 2000 && !killedRun; polls++) {
+      const res = await fetch(`${first.url}/api/sync-iriscrm`, { headers: admin });
+      if (res.ok) {
+        const run = (await res.json()) as RunView;
+        const volumes = run.streams?.find((s) => s.stream === "volumes");
+        if (volumes?.status === "running" && volumes.unitsDone >= 1) killedRun = run.id;
+        expect(run.status).not.toBe("succeeded");
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(killedRun).toBeDefined();
+    // A crash, not a shutdown: the Worker's whole process group and npm start itself die at once.
+    const workerPid = Number(await fs.readFile(path.join(crashDir, "worker.pid"), "utf8"));
+    process.kill(-workerPid, "SIGKILL");
+    first.child.kill("SIGKILL");
+    await new Promise((resolve) => first.child.once("exit", resolve));
+
+    const second = await start(crashDir, { size: "small", env });
+    const finished = await waitForLine(second.child, second.output, /^run ([0-9a-f-]+): (\w+) in/m, 180_000);
+    expect(finished[1]).toBe(killedRun);
+    expect(finished[2]).toBe("succeeded");
+    expect(second.output()).toContain(`a sync is already in progress (run ${killedRun}); following it`);
+
+    const sandboxUrl = printed(second.output(), /IRIS\s+(http:\/\/\S+)\/api\/v1/);
+    const pgPort = printed(second.output(), /postgres\s+127\.0\.0\.1:(\d+)/);
+    const dataset = (await (
+      await fetch(`${sandboxUrl}/_control/dataset?parts=processors,merchants,residualSummaries,residualRows,batches`)
+    ).json()) as Dataset;
+    const actual = await databaseSnapshot(`postgresql://postgres:postgres@127.0.0.1:${pgPort}/postgres`);
+    const expected = expectedSnapshot(dataset);
+    expect(actual.batches.length).toBeGreaterThan(0);
+    expect(actual).toEqual(expected);
+    expect([0, 130]).toContain(await stop(second));
   });
 });
