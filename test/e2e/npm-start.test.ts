@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
+import { startPostgres } from "../../dev/postgres.ts";
 import { type Dataset, SNAPSHOT_QUERIES, type SnapshotRows, expectedSnapshot, snapshotFromRows } from "../support/snapshot.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -87,11 +88,12 @@ function processesUsing(dir: string): string[] {
 const dataDir = path.join(ROOT, ".data", `e2e-start-${process.pid}`);
 await fs.mkdir(dataDir, { recursive: true });
 const crashDir = `${dataDir}-crash`;
+const externalDir = `${dataDir}-external`;
 const running = new Set<ChildProcess>();
 afterAll(async () => {
   // A failed assertion must not leave a stack running: stop what is left, then anything using the data dirs.
   for (const child of running) if (child.exitCode === null) await stop({ child, output: () => "", url: "" });
-  for (const dir of [dataDir, crashDir]) {
+  for (const dir of [dataDir, crashDir, externalDir]) {
     try {
       execFileSync("pkill", ["-9", "-f", dir]);
     } catch {
@@ -185,5 +187,28 @@ describe("npm start", () => {
     expect(actual.batches.length).toBeGreaterThan(0);
     expect(actual).toEqual(expected);
     expect([0, 130]).toContain(await stop(second));
+  });
+
+  it("uses the Postgres that DATABASE_URL names, starting none of its own, and syncs into it", { timeout: 240_000 }, async () => {
+    const external = await startPostgres({ dataDir: path.join(externalDir, "other-pg"), ephemeral: true });
+    try {
+      const databaseUrl = external.connectionString("postgres");
+      const started = await start(externalDir, { env: { DATABASE_URL: databaseUrl } });
+      await waitForLine(started.child, started.output, /^run [0-9a-f-]+: succeeded in/m, 120_000);
+      expect(started.output()).toMatch(/postgres\s+postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/postgres \(DATABASE_URL\)/);
+      expect(started.output()).not.toContain("(embedded");
+      expect(processesUsing(path.join(externalDir, "pg"))).toEqual([]);
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        const merchants = await client.query<{ n: string }>("select count(*) as n from merchants");
+        expect(Number(merchants.rows[0]?.n)).toBeGreaterThan(0);
+      } finally {
+        await client.end();
+      }
+      expect([0, 130]).toContain(await stop(started));
+    } finally {
+      await external.stop();
+    }
   });
 });
