@@ -147,6 +147,9 @@ const SCRIPT = `
       main.appendChild(el("h2", { text: tag }));
       byTag[tag].forEach(function (node) { main.appendChild(node); });
     });
+    // A link to #operationId opens that operation.
+    var target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    if (target) { target.open = true; target.scrollIntoView(); }
   }).catch(function (err) { main.appendChild(el("p", { text: "Could not load openapi.json: " + err })); });
 })();
 `;
