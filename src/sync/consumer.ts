@@ -3,6 +3,7 @@ import { configFor } from "../config.ts";
 import { createDb } from "../db/client.ts";
 import { type Clock, systemClock } from "../resilience/clock.ts";
 import { type Logger, jsonLogger } from "../resilience/log.ts";
+import { handleWebhookMessage, isWebhookMessage } from "../webhooks/process.ts";
 import type { SyncHooks } from "./context.ts";
 import { type UnitQueue, describeFailure, enqueueUnits, executeUnit, newBudget } from "./execute.ts";
 import { type SyncDb, claimUnit, failUnit } from "./runs.ts";
@@ -49,6 +50,22 @@ export async function handleSyncBatch(
   const budget = newBudget(config);
   try {
     for (const message of batch.messages) {
+      if (isWebhookMessage(message.body)) {
+        await handleWebhookMessage(message, {
+          db,
+          config,
+          queue: env.SYNC_QUEUE as UnitQueue,
+          clock,
+          random: options.random ?? Math.random,
+          log,
+          namespace: env.CIRCUIT_BREAKER,
+          invocationId,
+          budget,
+          defer: (work) => ctx.waitUntil(work),
+          deadLetter: isDeadLetterQueue(batch.queue),
+        });
+        continue;
+      }
       if (!isUnitMessage(message.body)) {
         // Other message types belong to other consumers of this queue; an unknown one is dropped, loudly.
         log("sync.message_ignored", { queue: batch.queue, id: message.id });

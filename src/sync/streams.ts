@@ -17,4 +17,7 @@ export function isSyncStream(value: unknown): value is SyncStream {
  * Messages on the sync queue. They are only nudges: the database says what work exists, so a lost message is
  * recovered by the sweep and a duplicate finds nothing to claim. Other message types join this union.
  */
-export type SyncMessage = { type: "unit"; unitId: number };
+export type SyncMessage =
+  | { type: "unit"; unitId: number }
+  /** A stored IRIS webhook delivery to process (src/webhooks). */
+  | { type: "webhook"; eventId: number };

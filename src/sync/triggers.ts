@@ -8,6 +8,7 @@ import type { SyncMode, SyncTrigger } from "../db/schema.ts";
 import { createIrisHttp } from "../iris/iris-http.ts";
 import { type Clock, systemClock } from "../resilience/clock.ts";
 import { type Logger, jsonLogger } from "../resilience/log.ts";
+import { resendWebhookEvents } from "../webhooks/sweep.ts";
 import { type UnitQueue, enqueueUnits } from "./execute.ts";
 import type { PlanSettings, RunRequest } from "./planner.ts";
 import { SyncBusyError, type SyncDb, createRun, recordSkippedRun, sweep } from "./runs.ts";
@@ -64,6 +65,9 @@ export async function sweepAndEnqueue(deps: TriggerDeps, options: { restart?: bo
     await enqueueUnits(deps.queue, ids, null, deps.log);
     deps.log("sync.swept", { units: ids.length });
   }
+  // Webhook deliveries whose message was never sent or looks lost go out again too; a failure here must not
+  // hide the units' sweep.
+  await resendWebhookEvents(deps, options).catch((error: unknown) => deps.log("webhook.sweep_failed", { error: String(error) }));
   return ids;
 }
 
