@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 
 // Local servers (Postgres behind the WebSocket proxy, the IRIS sandbox) are started once per run by the global
 // setup files and reach the Worker through bindings built from the values they provide().
-const globalSetup: string[] = ["./test/harness/postgres-setup.ts", "./test/harness/sandbox-setup.ts"];
+const globalSetup: string[] = ["./test/harness/postgres-setup.ts", "./test/harness/sandbox-setup.ts", "./test/harness/webhook-capture-setup.ts"];
 
 export default defineConfig({
   test: {

@@ -15,6 +15,7 @@ import { merchantRoutes } from "./routes/merchants/index.ts";
 import { residualRoutes } from "./routes/residuals/index.ts";
 import { syncRoutes } from "./routes/sync/index.ts";
 import { volumeRoutes } from "./routes/volumes/index.ts";
+import { webhookAdminRoutes, webhookRoutes } from "./routes/webhooks/index.ts";
 
 export interface AppVariables {
   requestId: string;
@@ -58,6 +59,9 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route("/api", residualRoutes);
   app.route("/api", volumeRoutes);
   app.route("/api", analyticsRoutes);
+  app.route("/api", webhookAdminRoutes);
+  // IRIS deliveries authenticate with the secret in their URL, not a bearer token: outside /api.
+  app.route("/", webhookRoutes);
   app.route("/", docsRoutes(() => app.routes));
 
   app.notFound((c) => c.json({ error: "not found", details: `${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
