@@ -32,8 +32,8 @@ export function csvField(value: Cell): string {
 }
 
 /** Rows to CSV. Columns are the union of the flattened rows' keys in first-seen order unless given. */
-export function toCsv(rows: Record<string, unknown>[], columns?: string[]): string {
-  const flat = rows.map((row) => flattenRow(row));
+export function toCsv(rows: readonly object[], columns?: string[]): string {
+  const flat = rows.map((row) => flattenRow(row as Record<string, unknown>));
   const header = columns ?? [...new Set(flat.flatMap((r) => Object.keys(r)))];
   const lines = [header.map(csvField).join(",")];
   for (const r of flat) lines.push(header.map((c) => csvField(r[c])).join(","));

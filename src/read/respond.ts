@@ -61,7 +61,7 @@ export function columnsOf(schema: z.ZodType, prefix = ""): string[] {
 
 export interface CsvOptions {
   filename: string;
-  rows: Record<string, unknown>[];
+  rows: readonly object[];
   rowSchema: z.ZodType;
   freshness: Freshness;
   headers?: Record<string, string>;

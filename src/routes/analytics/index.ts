@@ -84,7 +84,7 @@ export const analyticsRoutes = new Hono<AppEnv>()
       if (wantsCsv(c, q.format)) {
         return csvAnswer(c, {
           filename: `trend-${granularity}.csv`,
-          rows: result as unknown as Record<string, unknown>[],
+          rows: result,
           rowSchema: TrendPointSchema,
           freshness,
         });
@@ -115,7 +115,7 @@ export const analyticsRoutes = new Hono<AppEnv>()
       if (wantsCsv(c, q.format)) {
         return csvAnswer(c, {
           filename: `top-merchants-${by}.csv`,
-          rows: result.data as unknown as Record<string, unknown>[],
+          rows: result.data,
           rowSchema: TopMerchantSchema,
           freshness,
         });

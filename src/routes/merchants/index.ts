@@ -44,7 +44,7 @@ export const merchantRoutes = new Hono<AppEnv>()
       if (wantsCsv(c, q.format)) {
         return csvAnswer(c, {
           filename: "merchants.csv",
-          rows: result.rows as unknown as Record<string, unknown>[],
+          rows: result.rows,
           rowSchema: MerchantListRowSchema,
           freshness,
           headers: { "X-Total-Count": String(result.total) },

@@ -35,7 +35,7 @@ export const residualRoutes = new Hono<AppEnv>()
       if (wantsCsv(c, q.format)) {
         return csvAnswer(c, {
           filename: "residuals.csv",
-          rows: result.rows as unknown as Record<string, unknown>[],
+          rows: result.rows,
           rowSchema: ResidualRowSchema,
           freshness,
           headers: { "X-Total-Count": String(result.total) },
@@ -65,7 +65,7 @@ export const residualRoutes = new Hono<AppEnv>()
       if (wantsCsv(c, q.format)) {
         return csvAnswer(c, {
           filename: `residuals-summary-${result.year}-${String(result.month).padStart(2, "0")}.csv`,
-          rows: result.data as unknown as Record<string, unknown>[],
+          rows: result.data,
           rowSchema: ProcessorTotalsSchema,
           freshness,
         });

@@ -53,7 +53,7 @@ export const volumeRoutes = new Hono<AppEnv>().get(
     if (wantsCsv(c, q.format)) {
       return csvAnswer(c, {
         filename: `volumes-${granularity}.csv`,
-        rows: result.data as unknown as Record<string, unknown>[],
+        rows: result.data,
         rowSchema: VolumePointSchema,
         freshness,
       });
