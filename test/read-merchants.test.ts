@@ -200,9 +200,11 @@ describe("merchants as CSV", () => {
     expect(text.trim().split("\r\n").slice(1).map((l) => l.split(",")[0])).toEqual(["100003"]);
   });
 
-  it("keeps JSON when format=json even if the Accept header asks for CSV", async () => {
+  it("keeps JSON when format=json even if the Accept header asks for CSV, and says answers vary by Accept", async () => {
     const res = await get("/api/merchants?format=json", { Accept: "text/csv" });
     expect(res.headers.get("Content-Type")).toContain("application/json");
+    expect(res.headers.get("Vary")).toContain("Accept");
+    expect((await get("/api/merchants?format=csv")).headers.get("Vary")).toContain("Accept");
   });
 });
 

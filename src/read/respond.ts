@@ -39,6 +39,8 @@ export async function readFresh<T>(
 
 /** CSV when asked with `format=csv`, or with `Accept: text/csv` unless `format=json` says otherwise. */
 export function wantsCsv(c: Context, format: "json" | "csv" | undefined): boolean {
+  // The same URL answers JSON or CSV by the Accept header, so a cache must key on it.
+  c.header("Vary", "Accept", { append: true });
   if (format) return format === "csv";
   return /\btext\/csv\b/i.test(c.req.header("Accept") ?? "");
 }
