@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ConfigError } from "./config.ts";
+import { DatabaseNotConfiguredError } from "./db/client.ts";
 import { IrisRejectedError, IrisSchemaError, IrisUnavailableError } from "./resilience/errors.ts";
 
 /** An error a route throws on purpose; its fields become the JSON answer. */
@@ -36,6 +37,9 @@ export function errorToResponse(error: unknown, c: Context): Response {
   }
   if (error instanceof IrisSchemaError) {
     return c.json({ error: "IRIS API returned an unexpected response" }, 502);
+  }
+  if (error instanceof DatabaseNotConfiguredError) {
+    return c.json({ error: "database not configured", details: "set DATABASE_URL" }, 503);
   }
   if (error instanceof ConfigError) {
     return c.json({ error: "invalid configuration", details: error.issues }, 500);

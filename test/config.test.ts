@@ -71,4 +71,15 @@ describe("configuration", () => {
     expect(body.details.map((d) => d.variable).sort()).toEqual(["ADMIN_API_TOKEN", "IRIS_MAX_RETRIES"]);
     expect(JSON.stringify(body)).not.toContain(leaked);
   });
+
+  it("answers 503 naming DATABASE_URL when a route needs the database and none is configured", async () => {
+    const app = createApp();
+    const res = await app.request(
+      "/api/merchants",
+      { headers: { Authorization: `Bearer ${env.PORTAL_API_TOKEN}` } },
+      { ...env, DATABASE_URL: "" },
+    );
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ error: "database not configured", details: "set DATABASE_URL" });
+  });
 });
