@@ -10,6 +10,9 @@ export default defineConfig({
     globalSetup,
     // The Worker logs a JSON line per request and per retry; show them only for tests that fail.
     silent: "passed-only",
+    // Vitest's default on 2 cores is 1 worker, but these tests mostly wait on Postgres, the sandbox and workerd;
+    // a few files at once finish much sooner.
+    maxWorkers: 3,
     projects: [
       {
         plugins: [
