@@ -1,29 +1,14 @@
 // Runs a full sync through the Worker's own API and shows its progress, read from the run's per-stream stats:
 // a redrawn bar per stream on a terminal, plain lines otherwise; then a summary table.
 import type { Writable } from "node:stream";
+import type { SyncRunView, SyncStreamView } from "../src/db/sync-runs.ts";
 
-export interface StreamStats {
-  stream: string;
-  status: string;
-  pages: number;
-  rowsRead: number;
-  rowsUpserted: number;
-  rowsDeleted: number;
-  unitsTotal: number;
-  unitsDone: number;
-  unitsFailed: number;
-  startedAt: string | null;
-  finishedAt: string | null;
-  lastError?: string | null;
-}
-
-export interface RunView {
-  id: string;
-  status: string;
-  startedAt?: string | null;
-  finishedAt?: string | null;
-  streams: StreamStats[];
-}
+/** What the Worker's `GET /api/sync/runs/:id` answers; only the fields shown here are read. */
+export type StreamStats = Pick<
+  SyncStreamView,
+  "stream" | "status" | "pages" | "rowsRead" | "rowsUpserted" | "rowsDeleted" | "unitsTotal" | "unitsDone" | "unitsFailed" | "lastError"
+>;
+export type RunView = Pick<SyncRunView, "id" | "status"> & { streams: StreamStats[] };
 
 const DONE = new Set(["succeeded", "partial", "failed", "skipped"]);
 
