@@ -72,7 +72,7 @@ export async function processWebhookEvent(deps: WebhookDeps, eventId: number): P
   try {
     step = plan.action === "residuals" ? await refreshResidualMonths(deps, claim, plan.months, log) : await refreshLeads(deps, claim, plan, log);
   } catch (error) {
-    const message = describeFailure(error);
+    const message = describeError(error);
     if (claim.attempts >= MAX_PROCESSING_ATTEMPTS) {
       await finishEvent(deps.db, claim, { status: "failed", error: message }, now());
       log("webhook.failed", { error: message, attempts: claim.attempts });
@@ -267,6 +267,12 @@ async function refreshLeads(deps: WebhookDeps, claim: ClaimedEvent, plan: Extrac
   return { done: true, runId, result };
 }
 
+/** Why processing failed, short. Drizzle wraps driver errors in "Failed query: <sql>"; the driver's says why. */
+function describeError(error: unknown): string {
+  if (error instanceof Error && error.cause instanceof Error && error.message.startsWith("Failed query")) return describeFailure(error.cause);
+  return describeFailure(error);
+}
+
 function isRollback(error: unknown): boolean {
   return error instanceof Error && error.name === "TransactionRollbackError";
 }
@@ -334,7 +340,7 @@ export async function handleWebhookMessage(message: Message<unknown>, ctx: Webho
     return outcome;
   } catch (error) {
     // The database, most likely: the event stays open and its message comes back.
-    ctx.log("webhook.crashed", { eventId: body.eventId, attempts: message.attempts, error: describeFailure(error) });
+    ctx.log("webhook.crashed", { eventId: body.eventId, attempts: message.attempts, error: describeError(error) });
     message.retry({ delaySeconds: crashRetrySeconds(message.attempts) });
     return null;
   }

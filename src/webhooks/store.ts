@@ -20,31 +20,39 @@ export interface NewDelivery {
   receivedAt: Date;
   /** The body with card data removed. */
   payload: unknown;
-  /** `received` when it still has to be processed; `ignored` or `processed` when recording it is all there is. */
-  status: Extract<WebhookEventStatus, "received" | "ignored" | "processed">;
+  /**
+   * `queued` (due at `dueAt`) when it still has to be processed and its message is about to be sent; `ignored` or
+   * `processed` when recording it is all there is.
+   */
+  status: Extract<WebhookEventStatus, "queued" | "ignored" | "processed">;
+  dueAt?: Date;
   result?: Record<string, unknown>;
 }
 
-/** Stores a delivery; null when its requestId is already stored (a duplicate: IRIS sent it twice). */
+/**
+ * Stores a delivery; null when its requestId is already stored (a duplicate: IRIS sent it twice). An event to
+ * process is stored `queued` already, so that a delivery costs one round trip; unqueue() takes that back when the
+ * message cannot be sent.
+ */
 export async function insertDelivery(runner: SqlRunner, input: NewDelivery): Promise<{ id: number } | null> {
-  const done = input.status !== "received";
+  const done = input.status !== "queued";
   const [row] = await rows<{ id: string | number }>(
     runner,
     sql`
-    insert into webhook_events (request_id, event, received_at, payload, status, processed_at, result)
+    insert into webhook_events (request_id, event, received_at, payload, status, processed_at, next_attempt_at, result)
     values (${input.requestId}, ${input.event}, ${ts(input.receivedAt)}, ${JSON.stringify(input.payload)}::jsonb, ${input.status},
-      ${done ? ts(input.receivedAt) : null}, ${input.result ? JSON.stringify(input.result) : null}::jsonb)
+      ${done ? ts(input.receivedAt) : null}, ${input.dueAt ? ts(input.dueAt) : null}, ${input.result ? JSON.stringify(input.result) : null}::jsonb)
     on conflict (request_id) do nothing
     returning id`,
   );
   return row ? { id: Number(row.id) } : null;
 }
 
-/** The event's message was sent: it is due at `dueAt`. An event already processed is left alone. */
-export async function markQueued(runner: SqlRunner, id: number, dueAt: Date): Promise<void> {
+/** The event's message could not be sent: `received` again, which the sweep resends after a short while. */
+export async function unqueue(runner: SqlRunner, id: number): Promise<void> {
   await runner.execute(sql`
-    update webhook_events set status = 'queued', next_attempt_at = ${ts(dueAt)}
-    where id = ${id} and status in ('received', 'queued')`);
+    update webhook_events set status = 'received', next_attempt_at = null
+    where id = ${id} and status = 'queued' and attempts = 0`);
 }
 
 /** Sends one message per event, with the given delay, a hundred per call. */

@@ -17,7 +17,15 @@ import type { SyncDb } from "../../sync/runs.ts";
 import { readLimitedBody } from "../../webhooks/body.ts";
 import { planWebhook } from "../../webhooks/events.ts";
 import { type Cidr, ipAllowed, parseAllowList } from "../../webhooks/ip-allow-list.ts";
-import { receiveDelivery } from "../../webhooks/receive.ts";
+import {
+  type Connection,
+  type Receipt,
+  STORE_CONNECTIONS_PER_ISOLATE,
+  STORE_SLOT_LEASE_MS,
+  isTransientDbError,
+  receiveWithRetry,
+} from "../../webhooks/receive.ts";
+import { SlotLimiter } from "../../webhooks/slot-limiter.ts";
 import { listEvents } from "../../webhooks/store.ts";
 
 // The allow-list is parsed once per config object (once per isolate). A malformed entry refuses every delivery:
@@ -53,6 +61,9 @@ async function withDb<T>(c: Context<AppEnv>, work: (db: SyncDb) => Promise<T>): 
   }
 }
 
+// Deliveries this isolate is storing at once, each on its own connection; more wait their turn (milliseconds).
+const storeSlots = new SlotLimiter(STORE_CONNECTIONS_PER_ISOLATE, STORE_SLOT_LEASE_MS);
+
 // The body is read by the handler itself (size limit first), so this only carries its schema for the document.
 const documentedBody: MiddlewareHandler = markRequest(async (_c, next) => {
   await next();
@@ -83,6 +94,7 @@ export const webhookRoutes = new Hono<AppEnv>().post(
       403: { description: "The source address is not in IRIS_WEBHOOK_ALLOWED_IPS. Nothing is stored." },
       404: { description: "Webhooks are not configured (no IRIS_WEBHOOK_SECRET)." },
       413: { description: "The body is larger than WEBHOOK_MAX_BODY_BYTES. Nothing is stored." },
+      503: { description: "The database refused connections even after retrying; IRIS delivers again later." },
     },
   }),
   documentedBody,
@@ -124,9 +136,33 @@ export const webhookRoutes = new Hono<AppEnv>().post(
     const planned = planWebhook(event, envelope.data.data);
     if (!planned.ok) throw new ApiError(400, "invalid webhook", { details: planned.problems });
 
-    const receipt = await withDb(c, (db) =>
-      receiveDelivery({ db, queue: c.env.SYNC_QUEUE as UnitQueue, clock: c.var.clock, log }, { requestId, event, body: json, plan: planned.plan }),
-    );
+    const defer = deferFor(c);
+    const connect = (): Connection => {
+      const database = createDb(c.env, { maxConnections: 1 });
+      return {
+        db: database.db as unknown as SyncDb,
+        end: async (afterAnswer) => {
+          if (afterAnswer && defer) defer(database.end());
+          else await database.end();
+        },
+      };
+    };
+    let receipt: Receipt;
+    try {
+      receipt = await storeSlots.run(
+        () => c.var.clock.now(),
+        () =>
+          receiveWithRetry(
+            connect,
+            { queue: c.env.SYNC_QUEUE as UnitQueue, clock: c.var.clock, random: c.var.random, log },
+            { requestId, event, body: json, plan: planned.plan },
+          ),
+      );
+    } catch (error) {
+      // Out of connections even after retrying: IRIS delivers again later, and nothing was stored twice.
+      if (isTransientDbError(error)) throw new ApiError(503, "database unavailable", {}, { "Retry-After": "5" });
+      throw error;
+    }
     if (receipt.duplicate) return c.json({ duplicate: true, requestId }, 200);
     const { eventId, status } = receipt;
     return c.json({ requestId, eventId, status }, status === "queued" || status === "received" ? 202 : 200);
