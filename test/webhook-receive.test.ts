@@ -161,6 +161,14 @@ describe("storing deliveries", () => {
     expect(wf.queue.webhooks.filter((m) => m.eventId === rows[0]!.id)).toHaveLength(1);
   });
 
+  it("stores one row when copies of a delivery arrive at the same time", async () => {
+    const requestId = rid();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => wf.post(leadUpdated(requestId, 5))));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 202]);
+    expect(answers.filter((a) => a.body.duplicate === true)).toHaveLength(7);
+    expect(await stored(requestId)).toHaveLength(1);
+  });
+
   it("records events it does not act on as ignored, without card data, and answers subscription.test", async () => {
     const chargeback = rid();
     const ticket = rid();

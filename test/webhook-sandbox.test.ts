@@ -120,10 +120,10 @@ describe("lead events", { timeout: 60_000 }, () => {
   });
 
   it("coalesce: deliveries about one lead received before its refresh share that refresh", async () => {
-    const { wf, box } = await synced(84);
+    const wf = await WebhookFixture.create({ sandbox: { size: "tiny", seed: 84 } });
+    fixtures.push(wf);
     const modified = await wf.fx.sandbox.control<{ changed: { mid: string; leads: number[] }[] }>("POST", "/merchants/modify", { count: 1 });
     const leadId = modified.changed[0]!.leads[0]!;
-    await box.take();
     await wf.fx.sandbox.control("POST", "/stats/reset");
     for (let i = 0; i < 20; i++) expect((await wf.post(leadUpdated(7000 + i, leadId))).status).toBe(202);
     await wf.settle();

@@ -6,10 +6,14 @@ import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecu
 import { sql } from "drizzle-orm";
 import { inject } from "vitest";
 import { createApp } from "../../src/app.ts";
+import { createDb } from "../../src/db/client.ts";
 import { handleSyncBatch } from "../../src/sync/consumer.ts";
 import type { UnitQueue } from "../../src/sync/execute.ts";
+import type { SyncDb } from "../../src/sync/runs.ts";
 import type { SyncMessage } from "../../src/sync/streams.ts";
+import { planWebhook } from "../../src/webhooks/events.ts";
 import { type WebhookOutcome, handleWebhookMessage } from "../../src/webhooks/process.ts";
+import { type Receipt, receiveDelivery } from "../../src/webhooks/receive.ts";
 import { SyncFixture, type SyncFixtureOptions } from "./sync.ts";
 
 declare module "vitest" {
@@ -69,8 +73,17 @@ export class WebhookFixture {
     return new WebhookFixture(await SyncFixture.create(options), options.env ?? {});
   }
 
-  close(): Promise<void> {
-    return this.fx.close();
+  private parallel: ReturnType<typeof createDb> | undefined;
+
+  async close(): Promise<void> {
+    await this.parallel?.end();
+    await this.fx.close();
+  }
+
+  /** Connections for messages handled side by side, as concurrent consumer invocations would. */
+  private parallelDb(): SyncDb {
+    this.parallel ??= createDb(this.env, { maxConnections: 8 });
+    return this.parallel.db as unknown as SyncDb;
   }
 
   app(env: Env = this.env) {
@@ -96,26 +109,50 @@ export class WebhookFixture {
     return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
   }
 
+  /**
+   * Stores and queues a delivery the way the route does once a request passed its checks, on the fixture's own
+   * connection: for tests about processing many deliveries, where a connection per HTTP request only costs time.
+   */
+  async receive(body: { hook: { requestId: number; event: string }; data?: unknown }): Promise<Receipt> {
+    const planned = planWebhook(body.hook.event, body.data);
+    if (!planned.ok) throw new Error(`not a valid delivery: ${JSON.stringify(planned.problems)}`);
+    return receiveDelivery(
+      { db: this.fx.db, queue: this.queue, clock: this.fx.clock, log: this.fx.log },
+      { requestId: body.hook.requestId, event: body.hook.event, body, plan: planned.plan },
+    );
+  }
+
   admin(path: string, init: RequestInit = {}): Promise<Response> {
     return this.app().request(path, { ...init, headers: { Authorization: "Bearer test-admin-token", "Content-Type": "application/json", ...init.headers } });
   }
 
-  /** Delivers every webhook message due by now (the fake clock's), through the queue handler's webhook path. */
-  async deliverDue(options: { via?: "handler" | "consumer" } = {}): Promise<WebhookOutcome[]> {
+  /**
+   * Delivers every webhook message due by now (the fake clock's) to the queue handler's webhook path, one after
+   * the other, or `concurrency` at a time as parallel consumer invocations would (each on its own connection).
+   */
+  async deliverDue(options: { concurrency?: number } = {}): Promise<WebhookOutcome[]> {
     const now = this.fx.fake.now();
     const due = this.queue.webhooks.filter((m) => m.dueAt <= now);
     this.queue.webhooks.splice(0, this.queue.webhooks.length, ...this.queue.webhooks.filter((m) => m.dueAt > now));
     const outcomes: WebhookOutcome[] = [];
-    for (const message of due) {
-      const { outcome, retrySeconds } = options.via === "consumer" ? await this.viaConsumer(message) : await this.viaHandler(message);
-      if (outcome) outcomes.push(outcome);
-      if (retrySeconds !== undefined) this.queue.webhooks.push({ ...message, dueAt: now + retrySeconds * 1000, attempts: message.attempts + 1 });
-    }
+    const concurrency = options.concurrency ?? 1;
+    const db = concurrency > 1 ? this.parallelDb() : this.fx.db;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < due.length) {
+          const message = due[next++]!;
+          const { outcome, retrySeconds } = await this.viaHandler(message, db);
+          if (outcome) outcomes.push(outcome);
+          if (retrySeconds !== undefined) this.queue.webhooks.push({ ...message, dueAt: now + retrySeconds * 1000, attempts: message.attempts + 1 });
+        }
+      }),
+    );
     this.outcomes.push(...outcomes);
     return outcomes;
   }
 
-  private async viaHandler(pending: PendingWebhook): Promise<{ outcome: WebhookOutcome | null; retrySeconds?: number }> {
+  private async viaHandler(pending: PendingWebhook, db: SyncDb): Promise<{ outcome: WebhookOutcome | null; retrySeconds?: number }> {
     let retrySeconds: number | undefined;
     const message = {
       id: `w-${pending.eventId}-${pending.attempts}`,
@@ -128,7 +165,7 @@ export class WebhookFixture {
       },
     } as unknown as Message<unknown>;
     const outcome = await handleWebhookMessage(message, {
-      db: this.fx.db,
+      db,
       config: this.fx.config,
       queue: this.queue,
       clock: this.fx.clock,
@@ -164,11 +201,16 @@ export class WebhookFixture {
    * Runs everything to the end on the fake clock: webhook messages as they fall due (moving the clock to the next
    * one when none is due), and the sync units the events start.
    */
-  async settle(options: { maxRounds?: number } = {}): Promise<void> {
-    const max = options.maxRounds ?? 200;
+  async settle(options: { maxRounds?: number; concurrency?: number } = {}): Promise<void> {
+    const max = options.maxRounds ?? 2000;
+    let unitsSeen = -1;
     for (let round = 0; round < max; round++) {
-      await this.deliverDue();
-      await this.fx.drain();
+      const outcomes = await this.deliverDue(options.concurrency ? { concurrency: options.concurrency } : {});
+      // Units exist only once an event started a run (or a deferred event waits for someone else's run).
+      if (this.queue.units !== unitsSeen || outcomes.some((o) => o.outcome === "deferred") || this.queue.webhooks.length === 0) {
+        unitsSeen = this.queue.units;
+        await this.fx.drain();
+      }
       if (this.queue.webhooks.length === 0) return;
       const next = Math.min(...this.queue.webhooks.map((m) => m.dueAt));
       if (next > this.fx.fake.now()) this.fx.fake.advance(next - this.fx.fake.now());
@@ -224,7 +266,7 @@ export async function replay(fixture: WebhookFixture, requests: readonly Capture
 }
 
 /** A residuals.report.published body naming one report of `year`-`month`. */
-export function reportPublished(requestId: number, year: number, month: number, processorId = 1): Record<string, unknown> {
+export function reportPublished(requestId: number, year: number, month: number, processorId = 1) {
   return {
     hook: { requestId, event: "residuals.report.published" },
     data: {
@@ -247,6 +289,6 @@ export function reportPublished(requestId: number, year: number, month: number, 
   };
 }
 
-export function leadUpdated(requestId: number, leadId: number): Record<string, unknown> {
+export function leadUpdated(requestId: number, leadId: number) {
   return { hook: { requestId, event: "lead.updated" }, data: { lead: { id: leadId, name: "A lead" } } };
 }
