@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { sweepAndEnqueue } from "../src/sync/triggers.ts";
+import { planWebhook } from "../src/webhooks/events.ts";
+import { type Connection, STORE_ATTEMPTS, isTransientDbError, receiveWithRetry } from "../src/webhooks/receive.ts";
 import { WEBHOOK_PATH, WEBHOOK_SECRET, WebhookFixture, leadUpdated, reportPublished } from "./support/webhook.ts";
 
 // One database for the file; each test uses its own requestIds, so tests never see each other's rows.
@@ -242,5 +244,55 @@ describe("GET /api/webhooks", () => {
   it("answers 400 to a bad limit or status", async () => {
     expect((await wf.admin("/api/webhooks?limit=0")).status).toBe(400);
     expect((await wf.admin("/api/webhooks?status=lost")).status).toBe(400);
+  });
+});
+
+describe("storing while the database refuses connections", () => {
+  const refused = () => Object.assign(new Error("Failed query: insert into webhook_events ..."), { cause: Object.assign(new Error("sorry, too many clients already"), { code: "53300" }) });
+
+  it("tells connection trouble from a failing statement", () => {
+    expect(isTransientDbError(refused())).toBe(true);
+    expect(isTransientDbError(Object.assign(new Error("x"), { code: "08006" }))).toBe(true);
+    expect(isTransientDbError(new Error("Connection terminated unexpectedly"))).toBe(true);
+    expect(isTransientDbError(Object.assign(new Error("duplicate key"), { code: "23505" }))).toBe(false);
+    expect(isTransientDbError(Object.assign(new Error("syntax"), { code: "42601" }))).toBe(false);
+    expect(isTransientDbError("nope")).toBe(false);
+  });
+
+  it("tries again on a new connection after a backoff, and gives up after a few tries", async () => {
+    const requestId = rid();
+    const body = leadUpdated(requestId, 6);
+    const planned = planWebhook(body.hook.event, body.data);
+    if (!planned.ok) throw new Error("bad body");
+    const delivery = { requestId, event: body.hook.event, body, plan: planned.plan };
+    const deps = { queue: wf.queue, clock: wf.fx.clock, random: () => 0.5, log: wf.fx.log };
+    const ended: boolean[] = [];
+    let failures = 2;
+    const connect = (): Connection => {
+      if (failures-- > 0) return { db: { execute: () => Promise.reject(refused()) } as unknown as Connection["db"], end: async (after) => void ended.push(after) };
+      return { db: wf.fx.db, end: async (after) => void ended.push(after) };
+    };
+    const backoffsBefore = wf.fx.fake.delays("backoff").length;
+    const receipt = await receiveWithRetry(connect, deps, delivery);
+    expect(receipt).toMatchObject({ duplicate: false, requestId, status: "queued" });
+    expect(ended).toEqual([false, false, true]);
+    expect(wf.fx.fake.delays("backoff").length - backoffsBefore).toBe(2);
+    expect(await stored(requestId)).toHaveLength(1);
+
+    let tries = 0;
+    const never = (): Connection => {
+      tries++;
+      return { db: { execute: () => Promise.reject(refused()) } as unknown as Connection["db"], end: async () => undefined };
+    };
+    await expect(receiveWithRetry(never, deps, { ...delivery, requestId: rid() })).rejects.toSatisfy(isTransientDbError);
+    expect(tries).toBe(STORE_ATTEMPTS);
+
+    let statementTries = 0;
+    const broken = (): Connection => {
+      statementTries++;
+      return { db: { execute: () => Promise.reject(Object.assign(new Error("syntax"), { code: "42601" })) } as unknown as Connection["db"], end: async () => undefined };
+    };
+    await expect(receiveWithRetry(broken, deps, { ...delivery, requestId: rid() })).rejects.toThrow("syntax");
+    expect(statementTries).toBe(1);
   });
 });
