@@ -73,14 +73,15 @@ export async function processWebhookEvent(deps: WebhookDeps, eventId: number): P
     step = plan.action === "residuals" ? await refreshResidualMonths(deps, claim, plan.months, log) : await refreshLeads(deps, claim, plan, log);
   } catch (error) {
     const message = describeError(error);
-    if (claim.attempts >= MAX_PROCESSING_ATTEMPTS) {
-      await finishEvent(deps.db, claim, { status: "failed", error: message }, now());
-      log("webhook.failed", { error: message, attempts: claim.attempts });
+    const errors = claim.errors + 1;
+    if (errors >= MAX_PROCESSING_ATTEMPTS) {
+      await finishEvent(deps.db, claim, { status: "failed", error: message, result: { errors } }, now());
+      log("webhook.failed", { error: message, errors });
       return { outcome: "failed", eventId, error: message };
     }
-    const retryAfterSeconds = crashRetrySeconds(claim.attempts);
+    const retryAfterSeconds = crashRetrySeconds(errors);
     await deferEvent(deps.db, claim, now(), retryAfterSeconds, message);
-    log("webhook.processing_error", { error: message, attempts: claim.attempts, retryAfterSeconds });
+    log("webhook.processing_error", { error: message, errors, retryAfterSeconds });
     return { outcome: "deferred", eventId, retryAfterSeconds, reason: message };
   }
   if (!step.done) {

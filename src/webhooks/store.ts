@@ -75,6 +75,8 @@ export interface ClaimedEvent {
   payload: unknown;
   /** The claim's fencing token. */
   attempts: number;
+  /** Earlier tries that ended in an error (waits for the circuit or for another run do not count). */
+  errors: number;
 }
 
 /**
@@ -82,13 +84,21 @@ export interface ClaimedEvent {
  * lock has not passed. A duplicate message finds nothing to claim.
  */
 export async function claimEvent(runner: SqlRunner, id: number, now: Date, lockMs: number): Promise<ClaimedEvent | null> {
-  const [row] = await rows<{ id: string | number; request_id: string | number; event: string; received_at: string | Date; payload: unknown; attempts: number }>(
+  const [row] = await rows<{
+    id: string | number;
+    request_id: string | number;
+    event: string;
+    received_at: string | Date;
+    payload: unknown;
+    attempts: number;
+    errors: number | null;
+  }>(
     runner,
     sql`
     update webhook_events set attempts = attempts + 1,
       locked_until = ${ts(now)}::timestamptz + ${lockMs} * interval '1 millisecond'
     where id = ${id} and status in ('received', 'queued') and (locked_until is null or locked_until < ${ts(now)})
-    returning id, request_id, event, received_at, payload, attempts`,
+    returning id, request_id, event, received_at, payload, attempts, (result->>'errors')::int as errors`,
   );
   if (!row) return null;
   return {
@@ -98,6 +108,7 @@ export async function claimEvent(runner: SqlRunner, id: number, now: Date, lockM
     receivedAt: new Date(row.received_at),
     payload: row.payload,
     attempts: Number(row.attempts),
+    errors: Number(row.errors ?? 0),
   };
 }
 
@@ -119,11 +130,16 @@ export async function finishEvent(
   return (result.rowCount ?? 0) === 1;
 }
 
-/** Hands the event back until its message is delivered again in `delaySeconds`; `error` records a failed try. */
+/**
+ * Hands the event back until its message is delivered again in `delaySeconds`. `error` records a failed try (and
+ * counts it in `result.errors`); a wait passes null.
+ */
 export async function deferEvent(runner: SqlRunner, claim: ClaimedEvent, now: Date, delaySeconds: number, error: string | null): Promise<void> {
   await runner.execute(sql`
     update webhook_events set status = 'queued', locked_until = null,
-      next_attempt_at = ${ts(now)}::timestamptz + ${delaySeconds} * interval '1 second', error = coalesce(${error}, error)
+      next_attempt_at = ${ts(now)}::timestamptz + ${delaySeconds} * interval '1 second', error = coalesce(${error}, error),
+      result = case when ${error}::text is null then result
+        else jsonb_build_object('errors', coalesce((result->>'errors')::int, 0) + 1) end
     where id = ${claim.id} and attempts = ${claim.attempts} and status in ('received', 'queued')`);
 }
 
