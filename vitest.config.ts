@@ -27,6 +27,8 @@ export default defineConfig({
         ],
         test: {
           name: "worker",
+          // The first request of a file loads the whole Worker into workerd (a few seconds on a busy machine).
+          testTimeout: 30_000,
           include: ["test/**/*.test.ts"],
           exclude: ["test/sandbox/**", "test/harness/**", "test/e2e/**"],
         },
