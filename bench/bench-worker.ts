@@ -1,4 +1,11 @@
-// Worker entry used only by the `breaker` benchmark (bench/wrangler.bench.toml). Each measured route makes the
+// Worker entry used only by the benchmarks (bench/wrangler.bench.toml), never deployed.
+//
+// The `read-api` benchmark: every other path is served by the real app (createApp()), with one route added to it,
+// /bench/select1, that runs `SELECT 1` through createDb, the driver path the read routes use. It sits behind the
+// same middleware as the /api routes (request id, security headers, request log, config, CORS, token), so the
+// difference between a read route and it is the route's own queries and answer.
+//
+// The `breaker` benchmark (below): each measured route makes the
 // same IRIS request, GET /processors, in a different way, so that the difference between their latencies is the
 // cost of what one adds over the other:
 //   /unguarded  plain fetch, JSON parsed and checked with the same schema
@@ -9,6 +16,10 @@
 // waited for and the ones handed to ctx.waitUntil, so the suite can report round trips per call.
 // Logging of the resilience layer is counted, not printed, unless BENCH_LOG=1: under `wrangler dev` every
 // console line travels to the wrangler process, a cost production does not have in that form.
+import { sql } from "drizzle-orm";
+import { createApp } from "../src/app.ts";
+import { createDb } from "../src/db/client.ts";
+import { requireToken } from "../src/middleware/auth.ts";
 import { type BreakerClient, upstreamName } from "../src/breaker/breaker-client.ts";
 import type { CircuitBreaker } from "../src/breaker/circuit-breaker.ts";
 import { type Config, configFor } from "../src/config.ts";
@@ -31,6 +42,8 @@ interface BenchEnv {
   /** IRIS base URL of the upstream whose circuit /open finds open; a different upstream, so a different circuit. */
   BENCH_OPEN_BASE_URL?: string;
   BENCH_LOG?: string;
+  DATABASE_URL?: string;
+  NEON_WS_PROXY?: string;
 }
 
 type VariantName = "unguarded" | "resilient" | "guarded" | "open";
@@ -256,13 +269,27 @@ async function admin(path: string, request: Request, env: BenchEnv): Promise<Res
   }
 }
 
+/** The production app plus the bench-only floor route of the read-api benchmark. */
+const app = createApp();
+app.get("/bench/select1", requireToken({ allow: ["admin", "portal"] }), async (c) => {
+  // As withReadDb does: a connection of its own for the request, closed after the answer.
+  const database = createDb(c.env, { maxConnections: 1 });
+  try {
+    const result = await database.db.execute<{ one: number }>(sql`select 1 as one`);
+    return c.json({ one: result.rows[0]?.one ?? null });
+  } finally {
+    c.executionCtx.waitUntil(database.end());
+  }
+});
+
 export default {
   async fetch(request, env, ctx) {
     const path = new URL(request.url).pathname;
     if (path === "/health") return json({ ok: true });
     if (path.startsWith("/_bench/")) return admin(path, request, env);
     const variant = VARIANTS.find((v) => path === `/${v}`);
-    if (!variant || request.method !== "GET") return json({ error: "not found" }, 404);
-    return measured(variant, env, ctx);
+    if (variant && request.method === "GET") return measured(variant, env, ctx);
+    // The bindings the app needs for what the benchmarks call (config, database, breaker) are all in BenchEnv.
+    return app.fetch(request, env as unknown as Env, ctx);
   },
 } satisfies ExportedHandler<BenchEnv>;
