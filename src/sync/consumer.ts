@@ -48,22 +48,23 @@ export async function handleSyncBatch(
   const invocationId = crypto.randomUUID();
   // Subrequests are counted per invocation, so units delivered in one batch share one budget.
   const budget = newBudget(config);
+  // What a unit and a webhook event both need from this invocation.
+  const deps = {
+    db,
+    config,
+    queue: env.SYNC_QUEUE as UnitQueue,
+    clock,
+    random: options.random ?? Math.random,
+    log,
+    namespace: env.CIRCUIT_BREAKER,
+    invocationId,
+    budget,
+    defer: (work: Promise<unknown>) => ctx.waitUntil(work),
+  };
   try {
     for (const message of batch.messages) {
       if (isWebhookMessage(message.body)) {
-        await handleWebhookMessage(message, {
-          db,
-          config,
-          queue: env.SYNC_QUEUE as UnitQueue,
-          clock,
-          random: options.random ?? Math.random,
-          log,
-          namespace: env.CIRCUIT_BREAKER,
-          invocationId,
-          budget,
-          defer: (work) => ctx.waitUntil(work),
-          deadLetter: isDeadLetterQueue(batch.queue),
-        });
+        await handleWebhookMessage(message, { ...deps, deadLetter: isDeadLetterQueue(batch.queue) });
         continue;
       }
       if (!isUnitMessage(message.body)) {
@@ -85,22 +86,7 @@ export async function handleSyncBatch(
         continue;
       }
       try {
-        const result = await executeUnit(
-          {
-            db,
-            config,
-            queue: env.SYNC_QUEUE as UnitQueue,
-            clock,
-            random: options.random ?? Math.random,
-            log,
-            namespace: env.CIRCUIT_BREAKER,
-            invocationId,
-            budget,
-            defer: (work) => ctx.waitUntil(work),
-            ...(options.hooks ? { hooks: options.hooks } : {}),
-          },
-          unitId,
-        );
+        const result = await executeUnit({ ...deps, ...(options.hooks ? { hooks: options.hooks } : {}) }, unitId);
         if (result.outcome === "circuit-open") message.retry({ delaySeconds: result.retryAfterSeconds });
         else message.ack();
       } catch (error) {
