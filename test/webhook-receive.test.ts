@@ -121,6 +121,8 @@ describe("reading the body", () => {
 
   it.each([
     ["not JSON", "{nope", "invalid json", ""],
+    ["nesting deeper than 64 levels", `${"[".repeat(100)}${"]".repeat(100)}`, "invalid json", ""],
+    ["a NUL character", { hook: { requestId: 9, event: "lead.up\u0000dated" }, data: {} }, "invalid json", ""],
     ["no hook", { data: {} }, "invalid webhook", "hook"],
     ["no requestId", { hook: { event: "lead.updated" }, data: {} }, "invalid webhook", "hook.requestId"],
     ["a negative requestId", { hook: { requestId: -4, event: "lead.updated" }, data: {} }, "invalid webhook", "hook.requestId"],
@@ -244,6 +246,7 @@ describe("GET /api/webhooks", () => {
   it("answers 400 to a bad limit or status", async () => {
     expect((await wf.admin("/api/webhooks?limit=0")).status).toBe(400);
     expect((await wf.admin("/api/webhooks?status=lost")).status).toBe(400);
+    expect((await wf.admin("/api/webhooks?event=%00")).status).toBe(400);
   });
 });
 

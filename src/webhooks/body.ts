@@ -31,3 +31,32 @@ export async function readLimitedBody(request: Request, maxBytes: number): Promi
   }
   return { ok: true, bytes };
 }
+
+/** Deeper than any IRIS payload; deep enough nesting would overflow the stack of recursive walks and stringify. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * What makes parsed JSON unfit to store, or null: nesting deeper than `maxDepth`, or a NUL character in a key or
+ * a string (Postgres refuses it in text and jsonb). Walks iteratively, so hostile nesting cannot overflow it.
+ */
+export function unstorableJson(value: unknown, maxDepth = MAX_JSON_DEPTH): string | null {
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop()!;
+    if (typeof current === "string") {
+      if (current.includes("\u0000")) return "contains a NUL character";
+      continue;
+    }
+    if (current === null || typeof current !== "object") continue;
+    if (depth >= maxDepth) return `nested deeper than ${maxDepth} levels`;
+    if (Array.isArray(current)) {
+      for (const item of current) stack.push({ value: item, depth: depth + 1 });
+    } else {
+      for (const [key, item] of Object.entries(current)) {
+        if (key.includes("\u0000")) return "contains a NUL character";
+        stack.push({ value: item, depth: depth + 1 });
+      }
+    }
+  }
+  return null;
+}

@@ -9,12 +9,13 @@ import { ApiError } from "../../http-errors.ts";
 import { irisWebhookSchema } from "../../iris/schemas.ts";
 import { requireToken } from "../../middleware/auth.ts";
 import { validate } from "../../middleware/validate.ts";
+import { text } from "../../read/params.ts";
 import { describeRoute, markRequest } from "../../openapi/registry.ts";
 import { type Logger, jsonLogger } from "../../resilience/log.ts";
 import { deferFor } from "../../services.ts";
 import type { UnitQueue } from "../../sync/execute.ts";
 import type { SyncDb } from "../../sync/runs.ts";
-import { readLimitedBody } from "../../webhooks/body.ts";
+import { readLimitedBody, unstorableJson } from "../../webhooks/body.ts";
 import { planWebhook } from "../../webhooks/events.ts";
 import { type Cidr, ipAllowed, parseAllowList } from "../../webhooks/ip-allow-list.ts";
 import {
@@ -126,6 +127,8 @@ export const webhookRoutes = new Hono<AppEnv>().post(
     } catch (error) {
       throw new ApiError(400, "invalid json", { details: [{ path: "", message: error instanceof Error ? error.message : "not JSON" }] });
     }
+    const unstorable = unstorableJson(json);
+    if (unstorable) throw new ApiError(400, "invalid json", { details: [{ path: "", message: unstorable }] });
     const envelope = irisWebhookSchema.safeParse(json);
     if (!envelope.success) {
       throw new ApiError(400, "invalid webhook", {
@@ -175,7 +178,7 @@ const flag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" |
 export const WebhookListQuery = z.object({
   limit: wholeNumber.pipe(z.int().min(1).max(500)).optional(),
   status: z.enum(WEBHOOK_EVENT_STATUSES).optional(),
-  event: z.string().trim().min(1).max(200).optional(),
+  event: text(200).optional(),
   payload: flag.optional(),
 });
 
