@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { irisCallsPerInvocation } from "./sync/budget.ts";
 
 /** Everything the Worker reads from its bindings' string values, parsed and checked once. */
 export interface Config {
@@ -173,6 +174,15 @@ export function parseConfig(env: RawEnv): Config {
     throw new ConfigError(issues);
   }
   const e = parsed.data;
+  if (irisCallsPerInvocation(e.SYNC_SUBREQUEST_BUDGET, e.IRIS_MAX_RETRIES) < 1) {
+    // Each value is fine alone; together a sync unit could never afford one IRIS call and would stall forever.
+    throw new ConfigError([
+      {
+        variable: "SYNC_SUBREQUEST_BUDGET",
+        message: `must leave room for one IRIS call with IRIS_MAX_RETRIES=${e.IRIS_MAX_RETRIES} (at least ${e.IRIS_MAX_RETRIES + 6})`,
+      },
+    ]);
+  }
   const timeoutMs = !hasMs && hasSeconds ? e.IRIS_TIMEOUT_SECONDS * 1000 : e.IRIS_TIMEOUT_MS;
   return {
     irisBaseUrl: e.IRIS_BASE_URL,

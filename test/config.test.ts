@@ -61,6 +61,13 @@ describe("configuration", () => {
     );
   });
 
+  it("refuses a subrequest budget that leaves no room for one IRIS call with the retries allowed", () => {
+    expect(issuesOf({ ...valid, SYNC_SUBREQUEST_BUDGET: "8", IRIS_MAX_RETRIES: "3" }).map((i) => i.variable)).toEqual([
+      "SYNC_SUBREQUEST_BUDGET",
+    ]);
+    expect(parseConfig({ ...valid, SYNC_SUBREQUEST_BUDGET: "9", IRIS_MAX_RETRIES: "3" }).sync.subrequestBudget).toBe(9);
+  });
+
   it("answers 500 naming the variables but never echoing a secret value", async () => {
     const app = createApp();
     const leaked = "short-admin";

@@ -43,11 +43,11 @@ export async function handleSyncBatch(
   const config = configFor(env);
   const clock = options.clock ?? systemClock;
   const log = options.log ?? jsonLogger;
+  // Subrequests are counted per invocation, so units delivered in one batch share one budget.
+  const budget = newBudget(config);
   const database = createDb(env, { maxConnections: 1 });
   const db = database.db as unknown as SyncDb;
   const invocationId = crypto.randomUUID();
-  // Subrequests are counted per invocation, so units delivered in one batch share one budget.
-  const budget = newBudget(config);
   // What a unit and a webhook event both need from this invocation.
   const deps = {
     db,
