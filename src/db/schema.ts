@@ -28,8 +28,6 @@ export const SYNC_MODES = ["incremental", "full"] as const;
 export const SYNC_RUN_STATUSES = ["queued", "running", "succeeded", "partial", "failed", "skipped"] as const;
 export const SYNC_UNIT_STATUSES = ["pending", "running", "done", "failed"] as const;
 export const WEBHOOK_EVENT_STATUSES = ["received", "queued", "processed", "ignored", "failed"] as const;
-// Run statuses during which a run holds its streams; see sync_run_streams_one_active_per_stream.
-export const ACTIVE_SYNC_RUN_STATUSES = ["queued", "running"] as const;
 
 export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
 export type SyncMode = (typeof SYNC_MODES)[number];

@@ -9,10 +9,6 @@ export function streamsFor(dataType: SyncDataType): SyncStream[] {
   return dataType === "all" ? [...SYNC_STREAMS] : [dataType];
 }
 
-export function isSyncStream(value: unknown): value is SyncStream {
-  return typeof value === "string" && (SYNC_STREAMS as readonly string[]).includes(value);
-}
-
 /**
  * Messages on the sync queue. They are only nudges: the database says what work exists, so a lost message is
  * recovered by the sweep and a duplicate finds nothing to claim. Other message types join this union.

@@ -122,10 +122,6 @@ export function crashRetrySeconds(attempts: number): number {
   return Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
 }
 
-export function monthLabels(months: readonly YearMonth[]): string[] {
-  return months.map(monthLabel);
-}
-
 function unique<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
 }
