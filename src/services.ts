@@ -1,8 +1,9 @@
 import type { Context } from "hono";
 import type { AppEnv } from "./app.ts";
 import type { BreakerClient } from "./breaker/breaker-client.ts";
+import { createDb } from "./db/client.ts";
 import { type IrisHttp, createIrisHttp } from "./iris/iris-http.ts";
-import { jsonLogger } from "./resilience/log.ts";
+import { type Logger, jsonLogger } from "./resilience/log.ts";
 
 /** Hands work to waitUntil when the request has an execution context (tests calling app.request may not). */
 export function deferFor(c: Context<AppEnv>): ((work: Promise<unknown>) => void) | undefined {
@@ -14,6 +15,26 @@ export function deferFor(c: Context<AppEnv>): ((work: Promise<unknown>) => void)
   }
 }
 
+/** Log lines that carry this request's id. */
+export function requestLogger(c: Context<AppEnv>): Logger {
+  return (event, fields) => jsonLogger(event, { requestId: c.var.requestId, ...fields });
+}
+
+/**
+ * Runs `work` on a database connection of the request's own, ended after the answer (waitUntil when there is an
+ * execution context). `Db` is the drizzle view the caller works with.
+ */
+export async function withRequestDb<Db, T>(c: Context<AppEnv>, work: (db: Db) => Promise<T>): Promise<T> {
+  const database = createDb(c.env, { maxConnections: 1 });
+  try {
+    return await work(database.db as unknown as Db);
+  } finally {
+    const defer = deferFor(c);
+    if (defer) defer(database.end());
+    else await database.end();
+  }
+}
+
 /** A per-request IRIS client wired to this request's config, clock and breaker. */
 export function irisFor(c: Context<AppEnv>): IrisHttp {
   const defer = deferFor(c);
@@ -22,7 +43,7 @@ export function irisFor(c: Context<AppEnv>): IrisHttp {
     namespace: c.env.CIRCUIT_BREAKER,
     clock: c.var.clock,
     random: c.var.random,
-    log: (event, fields) => jsonLogger(event, { requestId: c.var.requestId, ...fields }),
+    log: requestLogger(c),
     ...(defer ? { defer } : {}),
     invocationId: c.var.requestId,
   });

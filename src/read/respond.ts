@@ -3,25 +3,17 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app.ts";
-import { createDb } from "../db/client.ts";
 import type { ReadDb } from "../db/queries/common.ts";
 import { lastSuccessfulSyncs } from "../db/queries/freshness.ts";
 import { ApiError } from "../http-errors.ts";
-import { deferFor } from "../services.ts";
+import { withRequestDb } from "../services.ts";
 import type { SyncStream } from "../sync/streams.ts";
 import { toCsv } from "./csv.ts";
 import { type Freshness, freshnessReport } from "./freshness.ts";
 
 /** Runs `work` on a connection of its own and ends it after the answer (waitUntil when there is a context). */
-export async function withReadDb<T>(c: Context<AppEnv>, work: (db: ReadDb) => Promise<T>): Promise<T> {
-  const database = createDb(c.env, { maxConnections: 1 });
-  try {
-    return await work(database.db as unknown as ReadDb);
-  } finally {
-    const defer = deferFor(c);
-    if (defer) defer(database.end());
-    else await database.end();
-  }
+export function withReadDb<T>(c: Context<AppEnv>, work: (db: ReadDb) => Promise<T>): Promise<T> {
+  return withRequestDb<ReadDb, T>(c, work);
 }
 
 /** Runs the route's queries, then reads the freshness of `streams` on the same connection. */

@@ -1,13 +1,11 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../../app.ts";
-import { createDb } from "../../db/client.ts";
 import { getSyncRun, latestSyncRun, listSyncRuns } from "../../db/sync-runs.ts";
 import { ApiError } from "../../http-errors.ts";
 import { requireToken } from "../../middleware/auth.ts";
 import { validate } from "../../middleware/validate.ts";
-import { jsonLogger } from "../../resilience/log.ts";
-import { breakerFor, deferFor } from "../../services.ts";
+import { breakerFor, requestLogger, withRequestDb } from "../../services.ts";
 import type { UnitQueue } from "../../sync/execute.ts";
 import { SyncBusyError, type SyncDb } from "../../sync/runs.ts";
 import { SYNC_DATA_TYPES, streamsFor } from "../../sync/streams.ts";
@@ -38,21 +36,10 @@ const RunParam = z.object({ id: z.uuid({ message: "expected a run id (uuid)" }) 
 const SweepBody = z.object({ restart: z.boolean().default(false) }).strict();
 
 /** One database connection for the request, closed after the answer is sent. */
-async function withDb<T>(c: Context<AppEnv>, work: (deps: TriggerDeps) => Promise<T>): Promise<T> {
-  const database = createDb(c.env, { maxConnections: 1 });
-  try {
-    return await work({
-      db: database.db as unknown as SyncDb,
-      queue: c.env.SYNC_QUEUE as UnitQueue,
-      config: c.var.config,
-      clock: c.var.clock,
-      log: (event, fields) => jsonLogger(event, { requestId: c.var.requestId, ...fields }),
-    });
-  } finally {
-    const defer = deferFor(c);
-    if (defer) defer(database.end());
-    else await database.end();
-  }
+function withDb<T>(c: Context<AppEnv>, work: (deps: TriggerDeps) => Promise<T>): Promise<T> {
+  return withRequestDb<SyncDb, T>(c, (db) =>
+    work({ db, queue: c.env.SYNC_QUEUE as UnitQueue, config: c.var.config, clock: c.var.clock, log: requestLogger(c) }),
+  );
 }
 
 export const syncRoutes = new Hono<AppEnv>()

@@ -11,8 +11,7 @@ import { requireToken } from "../../middleware/auth.ts";
 import { validate } from "../../middleware/validate.ts";
 import { text } from "../../read/params.ts";
 import { describeRoute, markRequest } from "../../openapi/registry.ts";
-import { type Logger, jsonLogger } from "../../resilience/log.ts";
-import { deferFor } from "../../services.ts";
+import { deferFor, requestLogger, withRequestDb } from "../../services.ts";
 import type { UnitQueue } from "../../sync/execute.ts";
 import type { SyncDb } from "../../sync/runs.ts";
 import { readLimitedBody, unstorableJson } from "../../webhooks/body.ts";
@@ -47,19 +46,10 @@ function allowListOf(config: Config): Cidr[] {
   return entry;
 }
 
-function logFor(c: Context<AppEnv>): Logger {
-  return (event, fields) => jsonLogger(event, { requestId: c.var.requestId, ...fields });
-}
+const logFor = requestLogger;
 
-async function withDb<T>(c: Context<AppEnv>, work: (db: SyncDb) => Promise<T>): Promise<T> {
-  const database = createDb(c.env, { maxConnections: 1 });
-  try {
-    return await work(database.db as unknown as SyncDb);
-  } finally {
-    const defer = deferFor(c);
-    if (defer) defer(database.end());
-    else await database.end();
-  }
+function withDb<T>(c: Context<AppEnv>, work: (db: SyncDb) => Promise<T>): Promise<T> {
+  return withRequestDb<SyncDb, T>(c, work);
 }
 
 // Deliveries this isolate is storing at once, each on its own connection; more wait their turn (milliseconds).
