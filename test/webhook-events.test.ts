@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { coalesceSeconds, crashRetrySeconds, planWebhook } from "../src/webhooks/events.ts";
+import { coalesceSeconds, planWebhook } from "../src/webhooks/events.ts";
+import { redeliveryDelaySeconds } from "../src/resilience/backoff.ts";
 
 const report = (year: number | string, month: number | string, processorId = 1, revision = 1) => ({
   id: 1,
@@ -67,6 +68,6 @@ describe("timing", () => {
   });
 
   it("backs off a crashing event 5 s, 10 s, 20 s ... up to 5 minutes", () => {
-    expect([1, 2, 3, 4, 10].map(crashRetrySeconds)).toEqual([5, 10, 20, 40, 300]);
+    expect([1, 2, 3, 4, 10].map(redeliveryDelaySeconds)).toEqual([5, 10, 20, 40, 300]);
   });
 });

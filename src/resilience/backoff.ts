@@ -24,3 +24,8 @@ export function parseRetryAfterMs(value: string | null | undefined, nowMs: numbe
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - nowMs);
 }
+
+/** Delay before a queue message whose handling crashed is delivered again: 5 s, 10 s, 20 s ... at most 5 minutes. */
+export function redeliveryDelaySeconds(attempts: number): number {
+  return Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
+}

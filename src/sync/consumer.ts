@@ -1,6 +1,7 @@
 // The queue side of the Worker: each message names a unit; the database decides whether there is anything to do.
 import { configFor } from "../config.ts";
 import { createDb } from "../db/client.ts";
+import { redeliveryDelaySeconds } from "../resilience/backoff.ts";
 import { type Clock, systemClock } from "../resilience/clock.ts";
 import { type Logger, jsonLogger } from "../resilience/log.ts";
 import { handleWebhookMessage, isWebhookMessage } from "../webhooks/process.ts";
@@ -16,10 +17,6 @@ export interface ConsumerOptions {
   hooks?: SyncHooks;
 }
 
-/** Delay before a message whose handling crashed is delivered again: 5 s, 10 s, 20 s ... at most 5 minutes. */
-export function crashRetryDelaySeconds(attempts: number): number {
-  return Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
-}
 
 function isDeadLetterQueue(name: string): boolean {
   return name.endsWith("-dlq");
@@ -91,7 +88,7 @@ export async function handleSyncBatch(
         else message.ack();
       } catch (error) {
         log("sync.unit_crashed", { invocationId, unitId, attempts: message.attempts, error: describeFailure(error) });
-        message.retry({ delaySeconds: crashRetryDelaySeconds(message.attempts) });
+        message.retry({ delaySeconds: redeliveryDelaySeconds(message.attempts) });
       }
     }
   } finally {

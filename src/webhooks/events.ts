@@ -117,11 +117,6 @@ export const BUSY_RETRY_SECONDS = 30;
 /** Processing errors (not waits) after which an event is recorded failed instead of being tried again. */
 export const MAX_PROCESSING_ATTEMPTS = 10;
 
-/** Delay before an event whose processing crashed is tried again: 5 s, 10 s, 20 s ... at most 5 minutes. */
-export function crashRetrySeconds(attempts: number): number {
-  return Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
-}
-
 function unique<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
 }

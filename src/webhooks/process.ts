@@ -19,7 +19,8 @@ import { type YearMonth, monthLabel } from "../sync/planner.ts";
 import { SyncBusyError, type SyncDb } from "../sync/runs.ts";
 import type { SyncMessage, SyncStream } from "../sync/streams.ts";
 import { startRun } from "../sync/triggers.ts";
-import { BUSY_RETRY_SECONDS, MAX_PROCESSING_ATTEMPTS, type WebhookPlan, crashRetrySeconds, planWebhook } from "./events.ts";
+import { BUSY_RETRY_SECONDS, MAX_PROCESSING_ATTEMPTS, type WebhookPlan, planWebhook } from "./events.ts";
+import { redeliveryDelaySeconds } from "../resilience/backoff.ts";
 import { type ClaimedEvent, claimEvent, deferEvent, finishEvent, noteDeadLetter } from "./store.ts";
 
 export interface WebhookDeps {
@@ -79,7 +80,7 @@ export async function processWebhookEvent(deps: WebhookDeps, eventId: number): P
       log("webhook.failed", { error: message, errors });
       return { outcome: "failed", eventId, error: message };
     }
-    const retryAfterSeconds = crashRetrySeconds(errors);
+    const retryAfterSeconds = redeliveryDelaySeconds(errors);
     await deferEvent(deps.db, claim, now(), retryAfterSeconds, message);
     log("webhook.processing_error", { error: message, errors, retryAfterSeconds });
     return { outcome: "deferred", eventId, retryAfterSeconds, reason: message };
@@ -342,7 +343,7 @@ export async function handleWebhookMessage(message: Message<unknown>, ctx: Webho
   } catch (error) {
     // The database, most likely: the event stays open and its message comes back.
     ctx.log("webhook.crashed", { eventId: body.eventId, attempts: message.attempts, error: describeError(error) });
-    message.retry({ delaySeconds: crashRetrySeconds(message.attempts) });
+    message.retry({ delaySeconds: redeliveryDelaySeconds(message.attempts) });
     return null;
   }
 }
