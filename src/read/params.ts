@@ -75,7 +75,5 @@ export const midList = (max: number) =>
     .pipe(z.array(text(64)).min(1, "name at least one mid").max(max, `at most ${max} mids`))
     .describe(`comma-separated merchant ids, at most ${max}`);
 
-/** A month written YYYY-MM. */
-export function monthLabel(key: MonthKey): string {
-  return `${key.year}-${String(key.month).padStart(2, "0")}`;
-}
+/** A month written YYYY-MM: the sync's own formatting, so both sides name months alike. */
+export { monthLabel } from "../sync/planner.ts";
